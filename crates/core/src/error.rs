@@ -1,0 +1,58 @@
+//! The one error type of the core crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the core crate.
+///
+/// Format errors carry a short description of the problem; [`Error::File`] adds the path so the
+/// CLI can print one line naming both.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A problem inside a named file.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// Reading or writing failed at the operating-system level.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A Standard MIDI File is malformed or unsupported.
+    #[error("MIDI: {0}")]
+    Midi(String),
+    /// A MusicXML document or `.mxl` archive is malformed or unsupported.
+    #[error("MusicXML: {0}")]
+    MusicXml(String),
+    /// A pypianoroll `.npz` archive is malformed or unsupported.
+    #[error("npz: {0}")]
+    Npz(String),
+    /// An image could not be produced.
+    #[error("image: {0}")]
+    Image(String),
+    /// The file's format is not one museroll reads or writes.
+    #[error("unsupported format: {0}")]
+    UnsupportedFormat(String),
+    /// A value is out of its valid range (a pitch, a resolution, a tempo…).
+    #[error("invalid value: {0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// Wraps `self` with the path of the file it concerns (once: an error that already names a
+    /// file keeps its own path).
+    pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
+        match self {
+            Error::File { .. } => self,
+            other => Error::File {
+                path: path.into(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// The core crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,29 @@
+//! museroll's core: the multitrack piano-roll and everything around it that needs no libtorch.
+//!
+//! - [`Multitrack`], [`Track`], [`Roll`]: the piano-roll model (symbolic time, tempo and meter as
+//!   metadata, an onset plane so repeated notes stay distinct);
+//! - [`midi`], [`musicxml`], [`npz`]: readers and writers for the formats users have;
+//! - [`plot`]: piano-roll pictures;
+//! - [`io`]: reading and writing any supported file by its extension.
+
+pub mod error;
+pub mod gm;
+pub mod io;
+pub mod midi;
+pub mod multitrack;
+pub mod musicxml;
+pub mod npz;
+pub mod plot;
+pub mod roll;
+pub mod track;
+pub mod units;
+
+pub use error::{Error, Result};
+pub use gm::InstrumentFamily;
+pub use multitrack::{Multitrack, Tempo, TimeSignature, DEFAULT_QPM};
+pub use roll::{Note, Roll, RollKind};
+pub use track::Track;
+pub use units::{Pitch, Program, Resolution, N_PITCHES};
+
+/// The velocity given to notes of binary rolls when they need one (pypianoroll 1.x's default).
+pub const DEFAULT_VELOCITY: u8 = 64;

@@ -1,0 +1,1 @@
+//! museroll models (in progress)
