@@ -266,9 +266,9 @@ impl Roll {
         for (row, bits) in self.cells.iter_mut().zip(&mut self.onsets) {
             let mut new_row = [0u8; N_PITCHES];
             let mut new_bits = 0u128;
-            for p in 0..N_PITCHES {
+            for (p, &value) in row.iter().enumerate() {
                 if let Some(q) = shift(p) {
-                    new_row[q] = row[p];
+                    new_row[q] = value;
                     new_bits |= ((*bits >> p) & 1) << q;
                 }
             }
