@@ -1,1 +1,161 @@
-fn main() {}
+//! `museroll`: the command-line program. Each subcommand parses its arguments and calls the
+//! library; all the work lives in the `museroll-core` and `museroll-models` crates.
+
+use anyhow::{bail, Result};
+use clap::{Args, Parser, Subcommand};
+use museroll_core::io::{self, Format, ReadOptions};
+use museroll_core::plot::{self, PlotOptions};
+use museroll_core::summary::Summary;
+use museroll_core::{Multitrack, Resolution};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
+#[derive(Parser)]
+#[command(name = "museroll", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show a file's format, resolution, length, tempo, meter and tracks.
+    Info {
+        /// A MIDI, MusicXML (.musicxml/.xml/.mxl) or pypianoroll .npz file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        timing: Timing,
+    },
+    /// Convert between formats, chosen by extension: any readable file to .mid, .npz or .png.
+    Convert {
+        /// Input file (MIDI, MusicXML, .mxl or .npz).
+        input: PathBuf,
+        /// Output file (.mid, .npz or .png).
+        output: PathBuf,
+        #[command(flatten)]
+        timing: Timing,
+    },
+    /// Draw a file's piano-roll as a PNG: one lane per track, bars and beats marked.
+    Plot {
+        /// Input file (MIDI, MusicXML, .mxl or .npz).
+        input: PathBuf,
+        /// Output picture (.png).
+        output: PathBuf,
+        #[command(flatten)]
+        timing: Timing,
+        /// First bar to draw (0-based).
+        #[arg(long, default_value_t = 0)]
+        from_bar: usize,
+        /// Number of bars to draw (default: to the end).
+        #[arg(long)]
+        bars: Option<usize>,
+        /// Maximum picture width in pixels.
+        #[arg(long)]
+        width: Option<u32>,
+        /// Height of each track's lane in pixels.
+        #[arg(long)]
+        lane_height: Option<u32>,
+    },
+}
+
+/// Time-grid options shared by the subcommands that read music.
+#[derive(Args)]
+struct Timing {
+    /// Time steps per beat (quarter note). MIDI and MusicXML are read at this resolution
+    /// (default 24); .npz files keep their own unless it is given.
+    #[arg(long, value_parser = parse_resolution)]
+    resolution: Option<Resolution>,
+}
+
+fn parse_resolution(s: &str) -> std::result::Result<Resolution, String> {
+    let n: u32 = s.parse().map_err(|_| format!("'{s}' is not a whole number"))?;
+    Resolution::new(n).map_err(|e| e.to_string())
+}
+
+impl Timing {
+    /// Reads `path` on this time grid.
+    fn read(&self, path: &Path) -> Result<(Multitrack, Format)> {
+        let options = ReadOptions { resolution: self.resolution.unwrap_or_default() };
+        let (mut multitrack, format) = io::read_file(path, &options)?;
+        if let Some(resolution) = self.resolution {
+            multitrack.set_resolution(resolution);
+        }
+        Ok((multitrack, format))
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Info { file, json, timing } => {
+            let (multitrack, format) = timing.read(&file)?;
+            let summary = Summary::of(&multitrack);
+            if json {
+                let value = serde_json::json!({ "file": file, "format": format, "summary": summary });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                println!("file:       {} ({})", file.display(), format.name());
+                print!("{summary}");
+            }
+        }
+        Command::Convert { input, output, timing } => {
+            check_output(&output, &[Format::Midi, Format::Npz, Format::Png])?;
+            let (multitrack, _) = timing.read(&input)?;
+            io::write_file(&multitrack, &output)?;
+            eprintln!("wrote {}", output.display());
+        }
+        Command::Plot { input, output, timing, from_bar, bars, width, lane_height } => {
+            check_output(&output, &[Format::Png])?;
+            let (mut multitrack, _) = timing.read(&input)?;
+            select_bars(&mut multitrack, from_bar, bars, &input)?;
+            let options = PlotOptions { width, lane_height, ..PlotOptions::default() };
+            let image = plot::render(&multitrack, &options).map_err(|e| e.in_file(&input))?;
+            io::write_atomic(&output, &plot::encode_png(&image)?)?;
+            eprintln!("wrote {}", output.display());
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output path whose extension is not one of `allowed`, before any work is done.
+fn check_output(path: &Path, allowed: &[Format]) -> Result<()> {
+    match Format::from_path(path) {
+        Some(format) if allowed.contains(&format) => Ok(()),
+        _ => {
+            let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+            bail!("{}: unsupported output extension (expected {})", path.display(), names.join(", "))
+        }
+    }
+}
+
+/// Keeps bars `from_bar .. from_bar + bars` of `multitrack`.
+fn select_bars(multitrack: &mut Multitrack, from_bar: usize, bars: Option<usize>, input: &Path) -> Result<()> {
+    if bars == Some(0) {
+        bail!("--bars must be at least 1");
+    }
+    if from_bar == 0 && bars.is_none() {
+        return Ok(());
+    }
+    let downbeats = multitrack.downbeat_steps();
+    let Some(&start) = downbeats.get(from_bar) else {
+        bail!("{}: bar {from_bar} does not exist ({} bars)", input.display(), downbeats.len());
+    };
+    let end = bars
+        .and_then(|n| downbeats.get(from_bar + n).copied())
+        .unwrap_or(multitrack.len());
+    multitrack.trim(start, end);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("museroll: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -13,8 +13,7 @@ pub enum Error {
     File {
         /// The file.
         path: PathBuf,
-        /// What is wrong with it.
-        #[source]
+        /// What is wrong with it (shown in this error's message, so not chained as a source).
         source: Box<Error>,
     },
     /// Reading or writing failed at the operating-system level.

@@ -15,6 +15,7 @@ pub mod musicxml;
 pub mod npz;
 pub mod plot;
 pub mod roll;
+pub mod summary;
 pub mod track;
 pub mod units;
 

@@ -1,0 +1,145 @@
+//! What `museroll info` shows: a multitrack's facts in one serialisable value.
+
+use crate::multitrack::{Multitrack, Tempo, TimeSignature};
+use std::fmt;
+
+/// One track's facts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TrackSummary {
+    /// Position in the multitrack.
+    pub index: usize,
+    /// Track name.
+    pub name: String,
+    /// GM program number.
+    pub program: u8,
+    /// GM program name (`"Drums"` for drum tracks).
+    pub instrument: String,
+    /// Percussion track.
+    pub is_drum: bool,
+    /// `"velocity"` or `"binary"`.
+    pub kind: crate::RollKind,
+    /// Number of notes.
+    pub notes: usize,
+    /// Lowest and highest pitch names, absent for a silent track.
+    pub pitch_range: Option<(String, String)>,
+}
+
+/// A multitrack's facts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Title, if any.
+    pub name: Option<String>,
+    /// Steps per beat.
+    pub resolution: u32,
+    /// Length in steps.
+    pub steps: usize,
+    /// Length in beats (quarter notes).
+    pub beats: f64,
+    /// Number of bars begun.
+    pub bars: usize,
+    /// Duration in seconds at the file's tempi.
+    pub seconds: f64,
+    /// Tempo changes.
+    pub tempos: Vec<Tempo>,
+    /// Time-signature changes.
+    pub time_signatures: Vec<TimeSignature>,
+    /// The tracks.
+    pub tracks: Vec<TrackSummary>,
+}
+
+impl Summary {
+    /// Summarises `multitrack`.
+    pub fn of(multitrack: &Multitrack) -> Summary {
+        let tracks = multitrack
+            .tracks
+            .iter()
+            .enumerate()
+            .map(|(index, t)| TrackSummary {
+                index,
+                name: t.name.clone(),
+                program: t.program.number(),
+                instrument: if t.is_drum { "Drums".to_string() } else { t.program.name().to_string() },
+                is_drum: t.is_drum,
+                kind: t.roll.kind(),
+                notes: t.roll.note_count(),
+                pitch_range: t.roll.pitch_range().map(|(lo, hi)| (lo.name(), hi.name())),
+            })
+            .collect();
+        Summary {
+            name: multitrack.name.clone(),
+            resolution: multitrack.resolution().get(),
+            steps: multitrack.len(),
+            beats: multitrack.beats(),
+            bars: multitrack.bar_count(),
+            seconds: multitrack.seconds_at(multitrack.len()),
+            tempos: multitrack.tempos().to_vec(),
+            time_signatures: multitrack.time_signatures().to_vec(),
+            tracks,
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = &self.name {
+            writeln!(f, "name:       {name}")?;
+        }
+        writeln!(f, "resolution: {} steps per beat", self.resolution)?;
+        writeln!(
+            f,
+            "length:     {} steps = {} beats = {} bars, {:.1} s",
+            self.steps, self.beats, self.bars, self.seconds
+        )?;
+        let tempos: Vec<String> = self.tempos.iter().map(|t| format!("{:.2} qpm @{}", t.qpm, t.step)).collect();
+        writeln!(f, "tempo:      {}", tempos.join(", "))?;
+        let meters: Vec<String> =
+            self.time_signatures.iter().map(|t| format!("{}/{} @{}", t.numerator, t.denominator, t.step)).collect();
+        writeln!(f, "meter:      {}", meters.join(", "))?;
+        writeln!(f, "tracks:     {}", self.tracks.len())?;
+        for t in &self.tracks {
+            let range = t.pitch_range.as_ref().map_or("silent".to_string(), |(lo, hi)| format!("{lo}–{hi}"));
+            writeln!(
+                f,
+                "  {:>2}  {:<24} {:>3} {:<26} {:>6} notes  {}",
+                t.index,
+                t.name,
+                t.program,
+                t.instrument,
+                t.notes,
+                range
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+
+    #[test]
+    fn summary_of_a_small_song() {
+        let mut m = Multitrack::new(Resolution::new(4).unwrap());
+        let mut t = Track::new("Bass", Program::new(33).unwrap(), false, 32);
+        t.roll = Roll::from_notes(
+            RollKind::Velocity,
+            32,
+            [
+                Note { pitch: Pitch::new(36).unwrap(), start: 0, end: 4, velocity: 90 },
+                Note { pitch: Pitch::new(43).unwrap(), start: 4, end: 8, velocity: 90 },
+            ],
+        );
+        m.tracks.push(t);
+        let s = Summary::of(&m);
+        assert_eq!((s.steps, s.beats, s.bars), (32, 8.0, 2));
+        assert!((s.seconds - 4.0).abs() < 1e-12);
+        assert_eq!(s.tracks[0].notes, 2);
+        assert_eq!(s.tracks[0].instrument, "Electric Bass (finger)");
+        assert_eq!(s.tracks[0].pitch_range, Some(("C2".to_string(), "G2".to_string())));
+        let text = s.to_string();
+        assert!(text.contains("8 beats = 2 bars"), "{text}");
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["tracks"][0]["kind"], "velocity");
+    }
+}
