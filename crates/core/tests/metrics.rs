@@ -661,3 +661,47 @@ fn shape_and_config_errors() {
     let r = none.eval(&MetricsConfig::default());
     check(&r, Metric::EmptyBars, 0, None, 0);
 }
+
+/// Compares with `fixtures/metrics/reference.json`, written by an independent NumPy
+/// implementation (`make_reference.py`) from random phrases, for five configurations (canonical,
+/// both legacy chromas, other thresholds / scale / TD settings).
+#[test]
+fn matches_independent_numpy_implementation() {
+    use serde_json::Value;
+    let text = include_str!("fixtures/metrics/reference.json");
+    let fixture: Value = serde_json::from_str(text).unwrap();
+    let shape: PhraseShape = serde_json::from_value(fixture["shape"].clone()).unwrap();
+    let is_drum: Vec<bool> = serde_json::from_value(fixture["is_drum"].clone()).unwrap();
+    let mut data = vec![false; shape.cells().unwrap()];
+    for index in fixture["active"].as_array().unwrap() {
+        data[index.as_u64().unwrap() as usize] = true;
+    }
+    let view = PhraseView::new(&data, shape, &is_drum).unwrap();
+    let same = |rust: f64, numpy: &Value, what: &str| match numpy.as_f64() {
+        Some(x) => assert!((rust - x).abs() < 1e-9, "{what}: {rust} ≠ {x}"),
+        None => assert!(rust.is_nan(), "{what}: {rust} ≠ NaN"),
+    };
+    for case in fixture["cases"].as_array().unwrap() {
+        let config: MetricsConfig = serde_json::from_value(case["config"].clone()).unwrap();
+        let report = evaluate(&view, &config).unwrap();
+        let expected = &case["expected"];
+        for metric in Metric::ALL {
+            let summary = report.get(metric).unwrap();
+            let numpy = &expected[metric.abbreviation()];
+            for (track, stat) in summary.per_track.iter().enumerate() {
+                let what = format!("{config:?} {metric} track {track}");
+                same(stat.mean, &numpy["per_track"][track][0], &what);
+                assert_eq!(Some(stat.count), numpy["per_track"][track][1].as_u64(), "{what}");
+            }
+            same(summary.aggregate, &numpy["aggregate"], &format!("{metric} aggregate"));
+        }
+        let pairs = expected["TD"].as_array().unwrap();
+        assert_eq!(report.tonal_distance.pairs.len(), pairs.len());
+        for (pair, numpy) in report.tonal_distance.pairs.iter().zip(pairs) {
+            let tracks = [numpy[0].as_u64().unwrap() as usize, numpy[1].as_u64().unwrap() as usize];
+            assert_eq!(pair.tracks, tracks);
+            same(pair.mean, &numpy[2], &format!("{config:?} TD {tracks:?}"));
+            assert_eq!(Some(pair.count), numpy[3].as_u64());
+        }
+    }
+}
