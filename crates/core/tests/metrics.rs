@@ -691,14 +691,25 @@ fn matches_independent_numpy_implementation() {
             for (track, stat) in summary.per_track.iter().enumerate() {
                 let what = format!("{config:?} {metric} track {track}");
                 same(stat.mean, &numpy["per_track"][track][0], &what);
-                assert_eq!(Some(stat.count), numpy["per_track"][track][1].as_u64(), "{what}");
+                assert_eq!(
+                    Some(stat.count),
+                    numpy["per_track"][track][1].as_u64(),
+                    "{what}"
+                );
             }
-            same(summary.aggregate, &numpy["aggregate"], &format!("{metric} aggregate"));
+            same(
+                summary.aggregate,
+                &numpy["aggregate"],
+                &format!("{metric} aggregate"),
+            );
         }
         let pairs = expected["TD"].as_array().unwrap();
         assert_eq!(report.tonal_distance.pairs.len(), pairs.len());
         for (pair, numpy) in report.tonal_distance.pairs.iter().zip(pairs) {
-            let tracks = [numpy[0].as_u64().unwrap() as usize, numpy[1].as_u64().unwrap() as usize];
+            let tracks = [
+                numpy[0].as_u64().unwrap() as usize,
+                numpy[1].as_u64().unwrap() as usize,
+            ];
             assert_eq!(pair.tracks, tracks);
             same(pair.mean, &numpy[2], &format!("{config:?} TD {tracks:?}"));
             assert_eq!(Some(pair.count), numpy[3].as_u64());

@@ -18,6 +18,8 @@ pub(super) type BarValues = [f64; N_METRICS];
 pub(super) struct Tables {
     /// The pitches (bits) of each chroma bin.
     chroma: [u128; 12],
+    /// The chroma bin of each pitch (bit); 12 for a pitch outside the phrase.
+    bin_of: [u8; 128],
     /// The pitches whose chroma bin is in the scale.
     scale: u128,
     qn_threshold: usize,
@@ -36,6 +38,7 @@ impl Tables {
     /// The tables for `config` on phrases of `shape` (the config must have passed its check).
     pub(super) fn new(config: &MetricsConfig, shape: &PhraseShape) -> Tables {
         let mut chroma = [0u128; 12];
+        let mut bin_of = [12u8; 128];
         let lowest = shape.lowest_pitch.index();
         for column in 0..shape.pitches {
             let pitch = lowest + column;
@@ -44,8 +47,9 @@ impl Tables {
                 Chroma::Bins7 => column / 7,
                 Chroma::Bins8 => column / 8,
             };
-            if let (Some(mask), true) = (chroma.get_mut(bin), pitch < 128) {
+            if let (Some(mask), Some(b)) = (chroma.get_mut(bin), bin_of.get_mut(pitch)) {
                 *mask |= 1u128 << pitch;
+                *b = bin as u8;
             }
         }
         let in_scale = config.scale.pitch_classes();
@@ -55,21 +59,28 @@ impl Tables {
             .filter(|(_, in_scale)| *in_scale)
             .fold(0, |bits, (mask, _)| bits | mask);
         let beat = shape.resolution.steps();
+        // Rows 2k and 2k+1: radius·sin and radius·cos of (angle step k)·π·l for pitch class l:
+        // circle of fifths, minor thirds, major thirds.
         let radii_angles = [(1.0, 7.0 / 6.0), (1.0, 3.0 / 2.0), (0.5, 2.0 / 3.0)];
-        let mut phi = [[0.0; 12]; 6];
-        for (k, (radius, turn)) in radii_angles.into_iter().enumerate() {
-            for l in 0..12 {
-                let angle = f64::from(l as u8) * turn * std::f64::consts::PI;
-                phi[2 * k][l] = radius * angle.sin();
-                phi[2 * k + 1][l] = radius * angle.cos();
-            }
-        }
+        let phi = std::array::from_fn(|row| {
+            let (radius, turn) = radii_angles[row / 2];
+            std::array::from_fn(|l| {
+                let angle = l as f64 * turn * std::f64::consts::PI;
+                radius
+                    * if row % 2 == 0 {
+                        angle.sin()
+                    } else {
+                        angle.cos()
+                    }
+            })
+        });
         Tables {
             chroma,
+            bin_of,
             scale,
             qn_threshold: config.qn_threshold,
             pp_threshold: u32::try_from(config.pp_threshold).unwrap_or(u32::MAX),
-            dp_period: (beat % 4 == 0).then_some(beat / 4),
+            dp_period: beat.is_multiple_of(4).then_some(beat / 4),
             dp_tolerance: config.dp_tolerance,
             beat,
             silent_beats: config.td_silent_beats,
@@ -78,21 +89,24 @@ impl Tables {
     }
 }
 
-/// Calls `f` with the index of every set bit of `bits`.
-fn for_each_bit(mut bits: u128, mut f: impl FnMut(usize)) {
-    while bits != 0 {
-        f(bits.trailing_zeros() as usize);
-        bits &= bits - 1;
-    }
+/// The indices of the set bits of `bits`, lowest first (each below 128).
+fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let index = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            index
+        })
+    })
 }
 
 /// Shannon entropy in bits of the distribution `counts / total`.
-fn entropy(counts: &[u64], total: u64) -> f64 {
+fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
     let n = total as f64;
     counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
+        .into_iter()
+        .filter(|&c| c > 0)
+        .map(|c| {
             let p = c as f64 / n;
             -p * p.log2()
         })
@@ -181,20 +195,16 @@ fn melodic(rows: &[u128], used: u128, tables: &Tables, out: &mut BarValues) {
                     .and_then(|end| rows.get(t + 1..end))
                     .map_or(0, |next| next.iter().fold(onsets, |q, &r| q & r));
                 qualified += u64::from(lasting.count_ones());
-                for_each_bit(onsets, |p| {
-                    if let Some(n) = per_pitch.get_mut(p) {
-                        *n += 1;
-                    }
-                });
+                for p in bits(onsets) {
+                    per_pitch[p] += 1;
+                }
             }
         }
         previous = row;
     }
     let mut per_class = [0u64; 12];
-    for (p, &n) in per_pitch.iter().enumerate() {
-        if let Some(c) = per_class.get_mut(p % 12) {
-            *c += n;
-        }
+    for p in bits(used) {
+        per_class[p % 12] += per_pitch[p];
     }
     let bins = tables
         .chroma
@@ -208,8 +218,8 @@ fn melodic(rows: &[u128], used: u128, tables: &Tables, out: &mut BarValues) {
     out[Metric::PolyphonyRate as usize] = polyphonic as f64 / rows.len() as f64;
     out[Metric::InScale as usize] = in_scale as f64 / cells as f64;
     out[Metric::PitchRange as usize] = f64::from(highest - lowest);
-    out[Metric::PitchEntropy as usize] = entropy(&per_pitch, notes);
-    out[Metric::PitchClassEntropy as usize] = entropy(&per_class, notes);
+    out[Metric::PitchEntropy as usize] = entropy(bits(used).map(|p| per_pitch[p]), notes);
+    out[Metric::PitchClassEntropy as usize] = entropy(per_class, notes);
     out[Metric::Polyphony as usize] = cells as f64 / sounding as f64;
 }
 
@@ -231,16 +241,27 @@ pub(super) fn groove_consistency(previous_bar: &[u128], bar: &[u128]) -> f64 {
     }
 }
 
+/// Rows with at most this many active pitches are binned pitch by pitch, denser ones bin by bin.
+const SPARSE_ROW: u32 = 12;
+
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
 /// silent beat): the beat's chroma (active cells per bin) normalised to sum 1, projected by Φ.
 pub(super) fn beat_centroids(rows: &[u128], tables: &Tables, out: &mut [[f64; 6]]) {
     for (beat, centroid) in rows.chunks(tables.beat).zip(out.iter_mut()) {
-        let mut chroma = [0u64; 12];
+        // One slot more than the bins, for pitches outside the phrase (none are ever set).
+        let mut chroma = [0u64; 13];
         for &row in beat.iter().filter(|&&row| row != 0) {
-            for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
-                *c += u64::from((row & mask).count_ones());
+            if row.count_ones() <= SPARSE_ROW {
+                for p in bits(row) {
+                    chroma[usize::from(tables.bin_of[p])] += 1;
+                }
+            } else {
+                for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
+                    *c += u64::from((row & mask).count_ones());
+                }
             }
         }
+        let chroma = &chroma[..12];
         let total: u64 = chroma.iter().sum();
         if total == 0 {
             *centroid = [f64::NAN; 6];
@@ -249,7 +270,7 @@ pub(super) fn beat_centroids(rows: &[u128], tables: &Tables, out: &mut [[f64; 6]
         for (x, phi) in centroid.iter_mut().zip(&tables.phi) {
             *x = phi
                 .iter()
-                .zip(&chroma)
+                .zip(chroma)
                 .map(|(w, &c)| w * c as f64)
                 .sum::<f64>()
                 / total as f64;

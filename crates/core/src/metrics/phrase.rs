@@ -34,6 +34,7 @@ impl Cell for bool {
         self
     }
 
+    #[inline]
     fn pack8(chunk: &[bool; 8]) -> u8 {
         gather_low_bits(u64::from_le_bytes(chunk.map(u8::from)))
     }
@@ -44,6 +45,7 @@ impl Cell for u8 {
         self != 0
     }
 
+    #[inline]
     fn pack8(chunk: &[u8; 8]) -> u8 {
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
         let x = u64::from_le_bytes(*chunk);
@@ -275,19 +277,23 @@ impl Phrase {
 /// shorter of `cells` and `out` are left alone.
 pub(super) fn pack_rows<C: Cell>(cells: &[C], pitches: usize, lowest: usize, out: &mut [u128]) {
     for (row, bits) in cells.chunks_exact(pitches).zip(out.iter_mut()) {
-        let mut packed = 0u128;
+        // Byte i holds columns 8i..8i+8: fixed byte stores, one shift at the end.
+        let mut bytes = [0u8; 16];
         let mut chunks = row.chunks_exact(8);
-        let mut shift = lowest;
-        for chunk in &mut chunks {
+        for (byte, chunk) in bytes.iter_mut().zip(&mut chunks) {
             if let Ok(chunk) = <&[C; 8]>::try_from(chunk) {
-                packed |= u128::from(C::pack8(chunk)) << shift;
+                *byte = C::pack8(chunk);
             }
-            shift += 8;
         }
-        for (i, c) in chunks.remainder().iter().enumerate() {
-            packed |= u128::from(c.is_on()) << (shift + i);
+        let tail = chunks
+            .remainder()
+            .iter()
+            .enumerate()
+            .fold(0u8, |b, (i, c)| b | (u8::from(c.is_on()) << i));
+        if let Some(byte) = bytes.get_mut(pitches / 8) {
+            *byte = tail;
         }
-        *bits = packed;
+        *bits = u128::from_le_bytes(bytes) << lowest;
     }
 }
 
