@@ -65,13 +65,8 @@ impl Tables {
         let phi = std::array::from_fn(|row| {
             let (radius, turn) = radii_angles[row / 2];
             std::array::from_fn(|l| {
-                let angle = l as f64 * turn * std::f64::consts::PI;
-                radius
-                    * if row % 2 == 0 {
-                        angle.sin()
-                    } else {
-                        angle.cos()
-                    }
+                let (sin, cos) = (l as f64 * turn * std::f64::consts::PI).sin_cos();
+                radius * [sin, cos][row % 2]
             })
         });
         Tables {

@@ -90,7 +90,7 @@ impl PhraseShape {
         if let Some((name, _)) = dims.iter().find(|(_, n)| *n == 0) {
             return Err(Error::Invalid(format!("phrase shape has 0 {name}")));
         }
-        let top = self.lowest_pitch.index() + self.pitches;
+        let top = self.lowest_pitch.index().saturating_add(self.pitches);
         if top > N_PITCHES {
             return Err(Error::Invalid(format!(
                 "phrase pitches MIDI {}..{} run past MIDI 127",
@@ -98,9 +98,11 @@ impl PhraseShape {
                 top
             )));
         }
+        // One sample's cells first: they are allocated per task even when there are 0 samples.
         [self.tracks, self.bars, self.steps_per_bar, self.pitches]
             .iter()
-            .try_fold(self.samples, |n, &d| n.checked_mul(d))
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .and_then(|sample| sample.checked_mul(self.samples))
             .ok_or_else(|| Error::Invalid(format!("phrase shape {self} overflows")))
     }
 
@@ -348,5 +350,21 @@ mod tests {
             ..shape
         };
         assert!(huge.cells().unwrap_err().to_string().contains("overflows"));
+        let no_samples_huge_bars = PhraseShape {
+            samples: 0,
+            bars: usize::MAX / 2,
+            lowest_pitch: Pitch::MIN,
+            ..shape
+        };
+        assert!(no_samples_huge_bars.cells().is_err());
+        let too_many_pitches = PhraseShape {
+            pitches: usize::MAX,
+            ..shape
+        };
+        assert!(too_many_pitches
+            .cells()
+            .unwrap_err()
+            .to_string()
+            .contains("run past"));
     }
 }
