@@ -9,6 +9,7 @@
 pub mod error;
 pub mod gm;
 pub mod io;
+pub mod metrics;
 pub mod midi;
 pub mod multitrack;
 pub mod musicxml;
