@@ -761,13 +761,17 @@ impl PartReader<'_> {
         Ok(())
     }
 
-    /// The `<duration>` of a note, backup or forward, in quarters.
+    /// The `<duration>` of a backup or forward, in quarters.
     fn duration(&self, node: Node) -> Msg<Q> {
-        let d = child(node, "duration").ok_or_else(|| {
-            format!("<{}> without a <duration>", node.tag_name().name())
-        })?;
-        let value = parse_decimal(text(d))
-            .ok_or_else(|| format!("<duration> '{}' is not a number", text(d)))?;
+        let d = child(node, "duration")
+            .ok_or_else(|| format!("<{}> without a <duration>", node.tag_name().name()))?;
+        self.quarters(d)
+    }
+
+    /// A `<duration>` element's value in quarters.
+    fn quarters(&self, duration: Node) -> Msg<Q> {
+        let value = parse_decimal(text(duration))
+            .ok_or_else(|| format!("<duration> '{}' is not a number", text(duration)))?;
         let divisions = self
             .divisions
             .ok_or_else(|| "<duration> before any <divisions>".to_owned())?;
@@ -788,41 +792,24 @@ impl PartReader<'_> {
         cursor: &mut Q,
         chord_start: &mut Q,
     ) -> Msg<()> {
-        if child(node, "grace").is_some() {
+        let parts = NoteChildren::of(node);
+        if parts.grace {
             return Ok(());
         }
-        let duration = self.duration(node)?;
-        let start = if child(node, "chord").is_some() {
+        let duration = self.quarters(parts.duration.ok_or("<note> without a <duration>")?)?;
+        let start = if parts.chord {
             *chord_start
         } else {
             *chord_start = *cursor;
             *cursor = self.advance(*cursor, duration)?;
             *chord_start
         };
-        if child(node, "rest").is_some() || child(node, "cue").is_some() || duration == Q::ZERO {
+        if parts.silent || duration == Q::ZERO {
             return Ok(());
         }
-        let Some(pitch) = self.pitch(node)? else {
+        let Some(pitch) = self.pitch(&parts)? else {
             return Ok(());
         };
-        let mut tie_start = false;
-        let mut tie_stop = false;
-        let notations = node
-            .children()
-            .filter(|n| n.has_tag_name("notations"))
-            .flat_map(|n| n.children());
-        for tie in node
-            .children()
-            .chain(notations)
-            .filter(|n| n.has_tag_name("tie") || n.has_tag_name("tied"))
-        {
-            match tie.attribute("type") {
-                Some("start") => tie_start = true,
-                Some("stop") => tie_stop = true,
-                Some("continue") => (tie_start, tie_stop) = (true, true),
-                _ => {}
-            }
-        }
         self.score.notes.push(WrittenNote {
             at: At {
                 measure,
@@ -830,8 +817,8 @@ impl PartReader<'_> {
             },
             duration,
             pitch,
-            tie_start,
-            tie_stop,
+            tie_start: parts.tie_start,
+            tie_stop: parts.tie_stop,
             velocity: node.attribute("dynamics").and_then(velocity),
         });
         Ok(())
@@ -839,8 +826,8 @@ impl PartReader<'_> {
 
     /// The sounding MIDI pitch of a note; `None` outside 0–127 or for an unplaceable
     /// unpitched note.
-    fn pitch(&mut self, note: Node) -> Msg<Option<Pitch>> {
-        if let Some(p) = child(note, "pitch") {
+    fn pitch(&mut self, note: &NoteChildren) -> Msg<Option<Pitch>> {
+        if let Some(p) = note.pitch {
             let step = child(p, "step").map(text).unwrap_or("");
             let alter = match child(p, "alter") {
                 None => 0,
@@ -857,11 +844,10 @@ impl PartReader<'_> {
                 .ok_or_else(|| format!("bad pitch: step '{step}', octave '{octave}'"))?;
             return Ok(to_pitch(midi + alter + self.transpose));
         }
-        if let Some(u) = child(note, "unpitched") {
+        if let Some(u) = note.unpitched {
             self.score.unpitched = true;
-            let instrument = child(note, "instrument").and_then(|i| i.attribute("id"));
             let keys = self.info.map(|i| &i.unpitched_keys);
-            let key = match (instrument, keys) {
+            let key = match (note.instrument, keys) {
                 (Some(id), Some(keys)) => keys.get(id).copied(),
                 (None, Some(keys)) if keys.len() == 1 => keys.values().next().copied(),
                 _ => None,
@@ -899,6 +885,56 @@ impl PartReader<'_> {
         }
         if let Some(v) = node.attribute("dynamics").and_then(velocity) {
             self.score.dynamics.push((at, v));
+        }
+    }
+}
+
+/// The children of a `<note>` that the reader uses, found in one pass.
+#[derive(Default)]
+struct NoteChildren<'a, 'i> {
+    grace: bool,
+    chord: bool,
+    /// A rest or a cue note: takes time, does not sound.
+    silent: bool,
+    duration: Option<Node<'a, 'i>>,
+    pitch: Option<Node<'a, 'i>>,
+    unpitched: Option<Node<'a, 'i>>,
+    instrument: Option<&'a str>,
+    tie_start: bool,
+    tie_stop: bool,
+}
+
+impl<'a, 'i> NoteChildren<'a, 'i> {
+    fn of(note: Node<'a, 'i>) -> Self {
+        let mut parts = NoteChildren::default();
+        for node in note.children() {
+            match node.tag_name().name() {
+                "grace" => parts.grace = true,
+                "chord" => parts.chord = true,
+                "rest" | "cue" => parts.silent = true,
+                "duration" => parts.duration = Some(node),
+                "pitch" => parts.pitch = Some(node),
+                "unpitched" => parts.unpitched = Some(node),
+                "instrument" => parts.instrument = node.attribute("id"),
+                "tie" => parts.tie(node),
+                "notations" => {
+                    for tied in node.children().filter(|n| n.tag_name().name() == "tied") {
+                        parts.tie(tied);
+                    }
+                }
+                _ => {}
+            }
+        }
+        parts
+    }
+
+    /// A `<tie>` or `<tied>`.
+    fn tie(&mut self, node: Node) {
+        match node.attribute("type") {
+            Some("start") => self.tie_start = true,
+            Some("stop") => self.tie_stop = true,
+            Some("continue") => (self.tie_start, self.tie_stop) = (true, true),
+            _ => {}
         }
     }
 }
