@@ -392,7 +392,11 @@ fn parse_decimal(text: &str) -> Option<Q> {
     }
     let scale = 10u128.pow(frac.len() as u32);
     let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let part: u128 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let part: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     Q::new(whole * scale + part, scale)
 }
 
@@ -690,10 +694,9 @@ fn read_part(source: &PartSource, info: Option<&PartInfo>, resolution: u32) -> M
     };
     for (k, &(measure, content)) in source.measures.iter().enumerate() {
         reader.measure(k, content).map_err(|e| {
-            let number = measure.attribute("number").map_or_else(
-                || format!("measure {}", k + 1),
-                |n| format!("measure {n}"),
-            );
+            let number = measure
+                .attribute("number")
+                .map_or_else(|| format!("measure {}", k + 1), |n| format!("measure {n}"));
             format!("{number}: {e}")
         })?;
     }
@@ -723,7 +726,11 @@ impl PartReader<'_> {
             match node.tag_name().name() {
                 "attributes" => self.attributes(node, &mut meter)?,
                 "note" => self.note(node, measure, &mut cursor, &mut chord_start)?,
-                "backup" => cursor = cursor.sub_or_zero(self.duration(node)?).ok_or_else(too_fine)?,
+                "backup" => {
+                    cursor = cursor
+                        .sub_or_zero(self.duration(node)?)
+                        .ok_or_else(too_fine)?
+                }
                 "forward" => cursor = self.advance(cursor, self.duration(node)?)?,
                 "direction" => self.direction(node, at),
                 "sound" => self.sound(node, at),
@@ -785,13 +792,7 @@ impl PartReader<'_> {
         Ok(q)
     }
 
-    fn note(
-        &mut self,
-        node: Node,
-        measure: usize,
-        cursor: &mut Q,
-        chord_start: &mut Q,
-    ) -> Msg<()> {
+    fn note(&mut self, node: Node, measure: usize, cursor: &mut Q, chord_start: &mut Q) -> Msg<()> {
         let parts = NoteChildren::of(node);
         if parts.grace {
             return Ok(());
@@ -951,7 +952,10 @@ fn midi_number(step: &str, octave: &str) -> Option<i64> {
         "B" => 11,
         _ => return None,
     };
-    let octave = octave.parse::<i64>().ok().filter(|o| (-10..=20).contains(o))?;
+    let octave = octave
+        .parse::<i64>()
+        .ok()
+        .filter(|o| (-10..=20).contains(o))?;
     Some((octave + 1) * 12 + step)
 }
 
@@ -968,7 +972,11 @@ fn positive_number(s: &str) -> Option<f64> {
 
 /// A velocity from a MusicXML dynamics value, a percentage of forte = 90.
 fn velocity(dynamics: &str) -> Option<u8> {
-    let percent = dynamics.trim().parse::<f64>().ok().filter(|v| v.is_finite())?;
+    let percent = dynamics
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())?;
     Some((percent * 0.9).round().clamp(1.0, 127.0) as u8)
 }
 
@@ -1057,7 +1065,9 @@ impl Timeline {
 
         // A pickup: the first measure is shorter than its bar; pad the front to a full bar.
         let pad = match (meter_at(0), lengths.first()) {
-            (Some(m), Some(&l)) if l > Q::ZERO && l < m.bar => m.bar.sub_or_zero(l).ok_or_else(err)?,
+            (Some(m), Some(&l)) if l > Q::ZERO && l < m.bar => {
+                m.bar.sub_or_zero(l).ok_or_else(err)?
+            }
             _ => Q::ZERO,
         };
         let mut starts = Vec::with_capacity(count);
@@ -1135,7 +1145,7 @@ fn sounding_notes(score: &PartScore, timeline: &Timeline, resolution: u32) -> Re
         .iter()
         .map(|&(at, v)| Ok((timeline.position(at)?, v)))
         .collect::<Result<Vec<(Q, u8)>>>()?;
-    dynamics.sort_by(|a, b| a.0.cmp(&b.0));
+    dynamics.sort_by_key(|&(at, _)| at);
 
     // (start, end, pitch, velocity) with ties joined; a tie waits under (pitch, end).
     let mut joined: Vec<(Q, Q, Pitch, Option<u8>)> = Vec::with_capacity(score.notes.len());
@@ -1181,4 +1191,127 @@ fn sounding_notes(score: &PartScore, timeline: &Timeline, resolution: u32) -> Re
     }
     notes.sort_by_key(|n| n.start);
     Ok(notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    fn q(num: u128, den: u128) -> Q {
+        Q::new(num, den).unwrap()
+    }
+
+    #[test]
+    fn fractions_stay_in_lowest_terms() {
+        assert_eq!(q(6, 8), Q { num: 3, den: 4 });
+        assert_eq!(q(0, 7), Q::ZERO);
+        assert_eq!(q(1, 3).add(q(1, 6)), Some(q(1, 2)));
+        assert_eq!(q(1, 3).sub_or_zero(q(1, 2)), Some(Q::ZERO));
+        assert_eq!(q(5, 6).sub_or_zero(q(1, 3)), Some(q(1, 2)));
+        assert_eq!(q(3, 4).mul(q(8, 9)), Some(q(2, 3)));
+        assert_eq!(q(3, 4).div(q(3, 8)), Some(Q::int(2)));
+        assert_eq!(q(1, 2).div(Q::ZERO), None);
+        assert!(Q::new(1, 0).is_none());
+    }
+
+    #[test]
+    fn overflow_is_none_not_a_panic() {
+        let huge = Q::int(u128::MAX / 2 + 1);
+        assert_eq!(huge.add(huge), None);
+        assert_eq!(huge.mul(Q::int(2)), None);
+        // Coprime denominators near 2^64 make an lcm past 2^128.
+        let a = q(1, (1 << 64) + 1);
+        let b = q(1, (1 << 64) + 3);
+        assert_eq!(a.add(b).and_then(|s| s.add(q(1, (1 << 64) + 7))), None);
+    }
+
+    #[test]
+    fn rounding_is_half_up() {
+        assert_eq!(q(1, 2).round(), 1);
+        assert_eq!(q(3, 2).round(), 2);
+        assert_eq!(q(4, 3).round(), 1);
+        assert_eq!(q(5, 3).round(), 2);
+        assert_eq!(Q::int(7).round(), 7);
+        assert_eq!(q(u128::MAX, u128::MAX - 1).round(), 1);
+    }
+
+    proptest! {
+        #[test]
+        fn ordering_agrees_with_cross_multiplication(
+            a in 0u64..1 << 40, b in 1u64..1 << 40, c in 0u64..1 << 40, d in 1u64..1 << 40
+        ) {
+            let (x, y) = (q(a.into(), b.into()), q(c.into(), d.into()));
+            let expected = (u128::from(a) * u128::from(d)).cmp(&(u128::from(c) * u128::from(b)));
+            prop_assert_eq!(x.cmp(&y), expected);
+            prop_assert_eq!(x == y, expected == Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(parse_decimal(" 12 "), Some(Q::int(12)));
+        assert_eq!(parse_decimal("1.5"), Some(q(3, 2)));
+        assert_eq!(parse_decimal("+0.250"), Some(q(1, 4)));
+        assert_eq!(parse_decimal(".5"), Some(q(1, 2)));
+        assert_eq!(parse_decimal("7."), Some(Q::int(7)));
+        assert_eq!(
+            parse_decimal("000000000000000000000000042"),
+            Some(Q::int(42))
+        );
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "1.2.3",
+            "x",
+            "1 000",
+            "1234567890123456789",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn meters_of_bar_lengths() {
+        let of = |bar: Q, den| Meter::of_bar(bar, den).map(|m| (m.numerator, m.denominator));
+        assert_eq!(of(Q::int(4), 4), Some((4, 4)));
+        assert_eq!(of(Q::int(3), 8), Some((6, 8)));
+        assert_eq!(of(Q::int(4), 2), Some((2, 2)));
+        assert_eq!(of(q(7, 2), 4), Some((7, 8)));
+        assert_eq!(of(q(1, 3), 4), None); // a third of a beat: no power-of-two meter
+        assert_eq!(of(Q::int(64), 4), Some((64, 4)));
+        assert_eq!(of(Q::int(256), 4), None); // 256 beats of any kind: over 255
+        assert_eq!(of(Q::ZERO, 4), None);
+    }
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, contents) in members {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(contents).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn members_are_read_up_to_the_cap() {
+        let bytes = zip_of(&[("score.xml", &[b' '; 4096])]);
+        assert_eq!(extract_score(&bytes, 4096).unwrap().len(), 4096);
+        let err = extract_score(&bytes, 4095).unwrap_err().to_string();
+        assert!(err.contains("declares 4096 bytes"), "{err}");
+    }
+
+    #[test]
+    fn containers_without_rootfiles_or_well_formed_xml_are_errors() {
+        let empty = zip_of(&[(CONTAINER, b"<container><rootfiles/></container>")]);
+        let err = extract_score(&empty, 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("names no rootfile"), "{err}");
+        let broken = zip_of(&[(CONTAINER, b"<container><rootfiles>")]);
+        let err = extract_score(&broken, 1 << 20).unwrap_err().to_string();
+        assert!(err.contains("container.xml: malformed XML"), "{err}");
+    }
 }

@@ -45,7 +45,10 @@ fn notes(song: &Multitrack, t: usize) -> Vec<(u8, usize, usize, u8)> {
 
 /// `(pitch, start, end)` of every note of track `t`.
 fn spans(song: &Multitrack, t: usize) -> Vec<(u8, usize, usize)> {
-    notes(song, t).into_iter().map(|(p, s, e, _)| (p, s, e)).collect()
+    notes(song, t)
+        .into_iter()
+        .map(|(p, s, e, _)| (p, s, e))
+        .collect()
 }
 
 fn ts(step: usize, numerator: u8, denominator: u8) -> TimeSignature {
@@ -75,7 +78,9 @@ const DIV1_44: &str = "<attributes><divisions>1</divisions><time><beats>4</beats
 // Fixtures
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/musicxml").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/musicxml")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -92,7 +97,13 @@ fn duet_fixture_reads_parts_programs_ties_chords_and_meter() {
     // Quarter = 4 steps; the tied G5 spans the barline; F#5 follows a quarter rest.
     assert_eq!(
         spans(&song, 0),
-        [(76, 0, 4), (74, 4, 6), (72, 6, 8), (79, 8, 16), (78, 20, 24)]
+        [
+            (76, 0, 4),
+            (74, 4, 6),
+            (72, 6, 8),
+            (79, 8, 16),
+            (78, 20, 24)
+        ]
     );
     assert_eq!(spans(&song, 1), [(48, 0, 12), (55, 0, 12), (46, 12, 24)]);
     assert_eq!(song.len(), 24);
@@ -121,7 +132,10 @@ fn chord_notes_start_with_the_previous_note_and_do_not_move_time() {
         note("A", 4, 3, ""),
     )));
     // The chord's longer G4 does not push the cursor: A4 follows after one beat.
-    assert_eq!(spans(&song, 0), [(60, 0, 4), (64, 0, 4), (67, 0, 8), (69, 4, 16)]);
+    assert_eq!(
+        spans(&song, 0),
+        [(60, 0, 4), (64, 0, 4), (67, 0, 8), (69, 4, 16)]
+    );
 }
 
 #[test]
@@ -198,13 +212,27 @@ fn divisions_may_change_mid_part_and_positions_stay_exact() {
     let song = read_musicxml(xml.as_bytes(), &at(12)).unwrap();
     assert_eq!(
         spans(&song, 0),
-        [(60, 0, 12), (62, 12, 24), (64, 24, 28), (65, 28, 32), (67, 32, 36), (69, 36, 48)]
+        [
+            (60, 0, 12),
+            (62, 12, 24),
+            (64, 24, 28),
+            (65, 28, 32),
+            (67, 32, 36),
+            (69, 36, 48)
+        ]
     );
     // At 4 steps per quarter, 8⅓ → 9⅓ → 10⅔ round to 9 and 11 (halves up), from exact positions.
     let song = read(&xml);
     assert_eq!(
         spans(&song, 0),
-        [(60, 0, 4), (62, 4, 8), (64, 8, 9), (65, 9, 11), (67, 11, 12), (69, 12, 16)]
+        [
+            (60, 0, 4),
+            (62, 4, 8),
+            (64, 8, 9),
+            (65, 9, 11),
+            (67, 11, 12),
+            (69, 12, 16)
+        ]
     );
 }
 
@@ -219,7 +247,10 @@ fn notes_shorter_than_a_step_keep_one_step() {
         note("F", 4, 1, ""),
     )));
     // Starts 0, 0.25, 0.5, 0.75 round to 0, 0, 1, 1; ends 0.25.. round to 0, 1, 1, 1.
-    assert_eq!(spans(&song, 0), [(60, 0, 1), (62, 0, 1), (64, 1, 2), (65, 1, 2)]);
+    assert_eq!(
+        spans(&song, 0),
+        [(60, 0, 1), (62, 0, 1), (64, 1, 2), (65, 1, 2)]
+    );
 }
 
 #[test]
@@ -286,12 +317,12 @@ fn pitch_follows_step_alter_octave_and_transposition() {
         "<measure number=\"1\">{DIV1_44}{}{}{}{}</measure>\
          <measure number=\"2\"><attributes><transpose><diatonic>-1</diatonic>\
          <chromatic>-2</chromatic></transpose></attributes>{}{}</measure>",
-        alter("C", "-1", 4), // C♭4 = B3
-        alter("B", "1", 3),  // B♯3 = C4
-        alter("A", "0", 0),  // lowest piano key
+        alter("C", "-1", 4),   // C♭4 = B3
+        alter("B", "1", 3),    // B♯3 = C4
+        alter("A", "0", 0),    // lowest piano key
         alter("G", "-0.5", 9), // a quarter-tone flat rounds to the nearest semitone
-        note("D", 4, 1, ""), // B♭ clarinet: written D4 sounds C4
-        note("G", 9, 1, ""), // sounds F9 = 125
+        note("D", 4, 1, ""),   // B♭ clarinet: written D4 sounds C4
+        note("G", 9, 1, ""),   // sounds F9 = 125
     )));
     let pitches: Vec<u8> = notes(&song, 0).iter().map(|n| n.0).collect();
     assert_eq!(pitches, [59, 60, 21, 126, 60, 125]);
@@ -352,13 +383,13 @@ fn dynamics_set_velocities_from_their_position_on() {
          </direction-type><sound dynamics=\"100\"/></direction>{}{}{}\
          <backup><duration>4</duration></backup>{}{}</measure>\
          <measure number=\"2\"><sound dynamics=\"200\"/>{}</measure>",
-        note("C", 4, 1, ""),                          // before any mark: 64
-        note("D", 4, 1, ""),                          // forte: 100% of 90
+        note("C", 4, 1, ""), // before any mark: 64
+        note("D", 4, 1, ""), // forte: 100% of 90
         note("E", 4, 1, "").replace("<note>", "<note dynamics=\"50\">"), // its own: 45
         note("F", 4, 1, ""),
         note("G", 3, 1, "<voice>2</voice>"), // voice 2 at beat 0, before the mark: 64
         note("A", 3, 3, "<voice>2</voice>"), // at beat 1, after it: 90
-        note("B", 3, 4, ""),                  // 180 clamps to 127
+        note("B", 3, 4, ""),                 // 180 clamps to 127
     )));
     assert_eq!(
         notes(&song, 0),
@@ -384,7 +415,10 @@ fn missing_part_list_names_tracks_by_part_id() {
     ));
     let names: Vec<_> = song.tracks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["Flute", "P9"]);
-    assert!(song.tracks.iter().all(|t| t.program.number() == 0 && !t.is_drum));
+    assert!(song
+        .tracks
+        .iter()
+        .all(|t| t.program.number() == 0 && !t.is_drum));
     assert_eq!(spans(&song, 1), [(48, 0, 16)]);
 }
 
@@ -445,7 +479,14 @@ fn a_pickup_is_padded_so_the_first_full_bar_starts_on_a_downbeat() {
         // The one-beat pickup is preceded by two beats of silence: bar 1 starts at step 12.
         assert_eq!(
             spans(&song, 0),
-            [(67, 8, 12), (72, 12, 16), (74, 16, 20), (76, 20, 24), (74, 24, 28), (72, 28, 32)]
+            [
+                (67, 8, 12),
+                (72, 12, 16),
+                (74, 16, 20),
+                (76, 20, 24),
+                (74, 24, 28),
+                (72, 28, 32)
+            ]
         );
         assert_eq!(song.time_signatures(), [ts(0, 3, 4)]);
         assert_eq!(song.downbeat_steps(), [0, 12, 24]);
@@ -459,7 +500,10 @@ fn measures_of(beats: &[u32]) -> Multitrack {
         .enumerate()
         .map(|(i, &b)| {
             let head = if i == 0 { DIV1_44 } else { "" };
-            format!("<measure number=\"{i}\">{head}{}</measure>", note("C", 4, b, ""))
+            format!(
+                "<measure number=\"{i}\">{head}{}</measure>",
+                note("C", 4, b, "")
+            )
         })
         .collect();
     read(&one_part(&measures))
@@ -479,7 +523,13 @@ fn barlines_that_leave_the_meter_get_bars_of_their_own() {
     let song = measures_of(&[4, 2, 4, 6, 4]);
     assert_eq!(
         song.time_signatures(),
-        [ts(0, 4, 4), ts(16, 2, 4), ts(24, 4, 4), ts(40, 6, 4), ts(64, 4, 4)]
+        [
+            ts(0, 4, 4),
+            ts(16, 2, 4),
+            ts(24, 4, 4),
+            ts(40, 6, 4),
+            ts(64, 4, 4)
+        ]
     );
     assert_eq!(song.downbeat_steps(), [0, 16, 24, 40, 64]);
 }
@@ -525,12 +575,18 @@ fn invalid_values_name_the_part_and_measure() {
         err,
         "MusicXML: part P1: measure 7: <duration> 'two' is not a number"
     );
-    let err = read_err(&one_part(&format!("<measure>{}</measure>", note("C", 4, 1, ""))));
+    let err = read_err(&one_part(&format!(
+        "<measure>{}</measure>",
+        note("C", 4, 1, "")
+    )));
     assert!(err.contains("before any <divisions>"), "{err}");
     let err = read_err(&one_part(
         "<measure><attributes><divisions>0</divisions></attributes></measure>",
     ));
-    assert!(err.contains("<divisions> '0' is not a positive number"), "{err}");
+    assert!(
+        err.contains("<divisions> '0' is not a positive number"),
+        "{err}"
+    );
     let err = read_err(&one_part(&format!(
         "<measure>{DIV1_44}<note><pitch><step>H</step><octave>4</octave></pitch>\
          <duration>1</duration></note></measure>"
@@ -563,7 +619,9 @@ fn absurd_durations_and_divisions_are_refused_before_allocating() {
         "<score-partwise>{}</score-partwise>",
         (0..40).map(part).collect::<String>()
     );
-    let err = read_musicxml(xml.as_bytes(), &at(24)).unwrap_err().to_string();
+    let err = read_musicxml(xml.as_bytes(), &at(24))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("track-steps"), "{err}");
 }
 
@@ -638,7 +696,10 @@ fn mxl_reads_the_rootfile_named_by_the_container() {
     let decoy = one_part("");
     let bytes = zip_of(&[
         ("mimetype", b"application/vnd.recordare.musicxml"),
-        ("META-INF/container.xml", container("music/duet.musicxml").as_bytes()),
+        (
+            "META-INF/container.xml",
+            container("music/duet.musicxml").as_bytes(),
+        ),
         ("a_decoy.xml", decoy.as_bytes()),
         ("music/duet.musicxml", &score),
     ]);
@@ -657,14 +718,20 @@ fn mxl_without_a_container_reads_the_first_score_outside_meta_inf() {
     ]);
     assert_eq!(read_mxl(&bytes, &at(4)).unwrap().tracks.len(), 2);
     let err = mxl_err(&zip_of(&[("readme.txt", b"hello")]));
-    assert!(err.contains("no META-INF/container.xml and no .xml"), "{err}");
+    assert!(
+        err.contains("no META-INF/container.xml and no .xml"),
+        "{err}"
+    );
 }
 
 #[test]
 fn mxl_container_naming_a_missing_member_is_an_error() {
     let bytes = zip_of(&[("META-INF/container.xml", container("gone.xml").as_bytes())]);
     let err = mxl_err(&bytes);
-    assert!(err.contains("names 'gone.xml', which is not in the archive"), "{err}");
+    assert!(
+        err.contains("names 'gone.xml', which is not in the archive"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -701,11 +768,17 @@ fn zip_bombs_are_refused() {
     let mut bomb = zip_of(&[("score.xml", &blanks)]);
     // Declared honestly: refused before inflating.
     let err = mxl_err(&bomb);
-    assert!(err.contains("declares 68157440 bytes, over the limit"), "{err}");
+    assert!(
+        err.contains("declares 68157440 bytes, over the limit"),
+        "{err}"
+    );
     // Declared as 1 kB: inflation stops at the limit.
     declare_size(&mut bomb, 1000);
     let err = mxl_err(&bomb);
-    assert!(err.contains("inflates past the limit of 67108864 bytes"), "{err}");
+    assert!(
+        err.contains("inflates past the limit of 67108864 bytes"),
+        "{err}"
+    );
     // A member declaring 2 GB is refused whatever it holds.
     let mut liar = zip_of(&[("score.xml", b"<score-partwise/>")]);
     declare_size(&mut liar, 2_000_000_000);
@@ -821,12 +894,42 @@ fn bwv66_6_matches_music21_note_for_note() {
     assert_eq!(song.len(), 40 * 24);
     // Soprano as music21 has it: (midi, offset × 24, quarterLength × 24).
     let soprano = [
-        (73, 0, 12), (71, 12, 12), (69, 24, 24), (71, 48, 24), (73, 72, 24), (76, 96, 24),
-        (73, 120, 24), (71, 144, 24), (69, 168, 24), (73, 192, 24), (69, 216, 12), (71, 228, 12),
-        (68, 240, 24), (66, 264, 24), (69, 288, 24), (71, 312, 24), (71, 336, 24), (66, 360, 24),
-        (64, 384, 24), (69, 408, 24), (71, 432, 24), (73, 456, 24), (73, 480, 24), (69, 504, 24),
-        (71, 528, 24), (73, 552, 24), (69, 576, 24), (68, 600, 24), (66, 624, 24), (68, 648, 48),
-        (66, 696, 48), (66, 744, 24), (66, 768, 48), (66, 816, 12), (65, 828, 12), (66, 840, 24),
+        (73, 0, 12),
+        (71, 12, 12),
+        (69, 24, 24),
+        (71, 48, 24),
+        (73, 72, 24),
+        (76, 96, 24),
+        (73, 120, 24),
+        (71, 144, 24),
+        (69, 168, 24),
+        (73, 192, 24),
+        (69, 216, 12),
+        (71, 228, 12),
+        (68, 240, 24),
+        (66, 264, 24),
+        (69, 288, 24),
+        (71, 312, 24),
+        (71, 336, 24),
+        (66, 360, 24),
+        (64, 384, 24),
+        (69, 408, 24),
+        (71, 432, 24),
+        (73, 456, 24),
+        (73, 480, 24),
+        (69, 504, 24),
+        (71, 528, 24),
+        (73, 552, 24),
+        (69, 576, 24),
+        (68, 600, 24),
+        (66, 624, 24),
+        (68, 648, 48),
+        (66, 696, 48),
+        (66, 744, 24),
+        (66, 768, 48),
+        (66, 816, 12),
+        (65, 828, 12),
+        (66, 840, 24),
     ];
     let got: Vec<(u8, usize, usize)> = song.tracks[0]
         .roll
@@ -911,7 +1014,13 @@ fn bwv41_6_meter_changes_and_split_bars_keep_downbeats_on_barlines() {
     // new meter becomes a one-beat bar, so every later downbeat is a written barline.
     assert_eq!(
         song.time_signatures(),
-        [ts(0, 4, 4), ts(59 * 24, 1, 4), ts(60 * 24, 3, 4), ts(107 * 24, 1, 4), ts(108 * 24, 4, 4)]
+        [
+            ts(0, 4, 4),
+            ts(59 * 24, 1, 4),
+            ts(60 * 24, 3, 4),
+            ts(107 * 24, 1, 4),
+            ts(108 * 24, 4, 4)
+        ]
     );
 }
 
