@@ -839,6 +839,27 @@ fn every_bach_chorale_of_the_music21_corpus_imports() {
     assert!(four_tracks >= 364);
 }
 
+#[test]
+fn the_plain_xml_chorales_of_the_corpus_import() {
+    let read = |name: &str| {
+        let bytes = std::fs::read(Path::new(BACH).join(name)).ok()?;
+        Some(read_musicxml(&bytes, &at(24)).unwrap_or_else(|e| panic!("{name}: {e}")))
+    };
+    let (Some(bwv67), Some(bwv69)) = (read("bwv67.4.xml"), read("bwv69.6.xml")) else {
+        println!("skipped: music21's corpus is not at {BACH}");
+        return;
+    };
+    let names = |song: &Multitrack| {
+        song.tracks
+            .iter()
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&bwv67), ["Soprano", "Alto", "Tenor", "Bass"]);
+    assert_eq!(bwv69.tracks.len(), 8);
+    assert_eq!(names(&bwv69)[3], "Timpani");
+}
+
 /// Per part: `(name, notes, Σ pitch, Σ onset, Σ duration)`, onsets and durations in steps at 24
 /// per quarter, onsets counted from the first measure (before the pickup padding).
 type PartSums = (&'static str, usize, usize, usize, usize);
@@ -872,7 +893,7 @@ fn assert_sums(name: &str, padding: usize, expected: &[PartSums]) {
     assert_eq!(got, expected, "{name}");
 }
 
-// The expected numbers below come from music21 9 on the same files:
+// The expected numbers below come from music21 10.5.1 (the project venv) on the same files:
 //   s = music21.corpus.parse('bach/<name>')
 //   for each part: notes = [(p.midi, n.offset, n.quarterLength)
 //                           for n in part.flatten().stripTies().notes if not n.duration.isGrace
