@@ -94,6 +94,8 @@ pub fn render(multitrack: &Multitrack, options: &PlotOptions) -> Result<RgbImage
         image: &mut image,
         left: 0,
         top: 0,
+        width: layout.width,
+        height: layout.height,
     };
     layout.paint(multitrack, multitrack.name.as_deref(), options, &mut canvas);
     Ok(image)
@@ -168,18 +170,15 @@ pub fn render_grid(
     check_area(width, height)?;
     let mut image = RgbImage::from_pixel(width, height, BACKGROUND);
     let mut top = 0;
-    for (row, row_height) in row_heights.iter().enumerate() {
-        for column in 0..columns {
-            let index = row * columns + column;
-            let (Some((caption, multitrack)), Some(layout)) =
-                (items.get(index), layouts.get(index))
-            else {
-                break;
-            };
+    let rows = items.chunks(columns).zip(layouts.chunks(columns));
+    for ((row, row_layouts), row_height) in rows.zip(row_heights) {
+        for (column, ((caption, multitrack), layout)) in row.iter().zip(row_layouts).enumerate() {
             let mut canvas = Canvas {
                 image: &mut image,
                 left: column as u32 * (cell_width + GRID_GAP),
                 top,
+                width: layout.width,
+                height: layout.height,
             };
             layout.paint(multitrack, Some(caption), &cell_options, &mut canvas);
         }
@@ -211,8 +210,9 @@ const MIN_PLOT_WIDTH: usize = 1200;
 const MAX_STEP_PX: usize = 24;
 /// The narrowest roll the width cap may leave.
 const MIN_PLOT_PX: u32 = 16;
-/// Bar lines closer than this are thinned; beat lines closer than `MIN_BEAT_PX` are dropped.
+/// Bar lines closer than this are thinned…
 const MIN_BAR_PX: f64 = 16.0;
+/// …and beat lines closer than this are left out.
 const MIN_BEAT_PX: f64 = 10.0;
 /// Octave labels at least this far apart.
 const MIN_LABEL_SPACING: usize = 10;
@@ -485,7 +485,11 @@ impl Layout {
 
         let mut y = PAD + header_height();
         let mut lanes = Vec::with_capacity(counts.len());
-        for (i, (&(low, high), &h)) in ranges.iter().zip(&heights).enumerate() {
+        let lane_facts = ranges
+            .into_iter()
+            .zip(heights)
+            .zip(names.into_iter().zip(silent));
+        for (((low, high), h), (name, silent)) in lane_facts {
             lanes.push(Lane {
                 top: y + 1,
                 rows: Axis {
@@ -494,8 +498,8 @@ impl Layout {
                 },
                 low,
                 high,
-                name: names.get(i).cloned().unwrap_or_default(),
-                silent: silent.get(i).copied().unwrap_or(true),
+                name,
+                silent,
             });
             y += h + 2 + LANE_GAP;
         }
@@ -531,9 +535,10 @@ impl Layout {
         if let Some(title) = title {
             x += canvas.text(PAD, PAD, title, 2, TEXT) + 2 * GLYPH;
         }
+        let bars = downbeats.len();
         let summary = format!(
-            "{} bars, {} steps/beat, {} steps",
-            downbeats.len(),
+            "{bars} bar{}, {} steps/beat, {} steps",
+            if bars == 1 { "" } else { "s" },
             multitrack.resolution().get(),
             self.time.units
         );
@@ -625,7 +630,8 @@ impl Layout {
         columns
     }
 
-    /// Draw every `n`-th bar, `n` a power of two, so the drawn bars are on average `min_px` apart.
+    /// The stride (a power of two) at which to draw bars so drawn bars are on average at least
+    /// `min_px` apart.
     fn bar_stride(&self, bars: usize, min_px: f64) -> usize {
         let bar_px = self.time.pixels as f64 / bars.max(1) as f64;
         let mut stride = 1;
@@ -793,16 +799,22 @@ fn darken(c: Rgb<u8>, factor: f32) -> Rgb<u8> {
 // ---------------------------------------------------------------------------------------------
 // Drawing
 
-/// A picture, or one cell of a grid: coordinates are relative to (`left`, `top`), and pixels
-/// outside the image are ignored.
+/// A picture, or one cell of a grid: a `width` × `height` window of `image` at (`left`, `top`).
+/// Coordinates are relative to the window, and pixels outside it are ignored, so a long title
+/// cannot spill into the next cell.
 struct Canvas<'a> {
     image: &'a mut RgbImage,
     left: u32,
     top: u32,
+    width: u32,
+    height: u32,
 }
 
 impl Canvas<'_> {
     fn set(&mut self, x: u32, y: u32, color: Rgb<u8>) {
+        if x >= self.width || y >= self.height {
+            return;
+        }
         let (x, y) = (self.left.saturating_add(x), self.top.saturating_add(y));
         if let Some(p) = self.image.get_pixel_mut_checked(x, y) {
             *p = color;
@@ -811,13 +823,17 @@ impl Canvas<'_> {
 
     /// Copies `pixels` into row `y` from column `x` on.
     fn row(&mut self, x: u32, y: u32, pixels: &[Rgb<u8>]) {
+        if x >= self.width || y >= self.height {
+            return;
+        }
+        let visible = pixels.len().min((self.width - x) as usize);
         let (x, y) = (self.left.saturating_add(x), self.top.saturating_add(y));
         let (width, height) = self.image.dimensions();
         if x >= width || y >= height {
             return;
         }
         let start = (y as usize * width as usize + x as usize) * 3;
-        let len = pixels.len().min((width - x) as usize) * 3;
+        let len = visible.min((width - x) as usize) * 3;
         let raw: &mut [u8] = self.image;
         if let Some(out) = raw.get_mut(start..start + len) {
             for (out, pixel) in out.chunks_exact_mut(3).zip(pixels) {
@@ -838,9 +854,8 @@ impl Canvas<'_> {
     /// returns the width drawn.
     fn text(&mut self, x: u32, y: u32, text: &str, scale: u32, color: Rgb<u8>) -> u32 {
         let mut left = x;
-        let limit = self.image.width().saturating_sub(self.left);
         for c in text.chars() {
-            if left >= limit {
+            if left >= self.width {
                 break;
             }
             for (row, bits) in glyph(c).iter().enumerate() {
@@ -1114,6 +1129,8 @@ mod tests {
             image: &mut image,
             left: 0,
             top: 0,
+            width: 8,
+            height: 8,
         };
         assert_eq!(canvas.text(0, 0, "L", 1, TEXT), 8);
         let lit = |y: u32| {
@@ -1305,8 +1322,9 @@ mod tests {
     #[test]
     fn grid_cells_sit_side_by_side() {
         let a = song(vec![track("A", false, 16, &[note(60, 0, 4, 127)])]);
-        let items: Vec<(String, Multitrack)> =
+        let mut items: Vec<(String, Multitrack)> =
             (0..3).map(|i| (format!("sample {i}"), a.clone())).collect();
+        items[0].0 = "a caption far too long for its cell ".repeat(10);
         let cell = render(
             &a,
             &PlotOptions {
@@ -1326,6 +1344,10 @@ mod tests {
                 assert_eq!(grid.get_pixel(x + dx, y), cell.get_pixel(x, y));
             }
         }
+        // The long caption is clipped at its cell's edge: the gap stays blank.
+        assert!(colors_in(&grid, cell.width()..dx, 0..grid.height())
+            .iter()
+            .all(|&c| c == BACKGROUND));
         // The fourth slot stays empty.
         let dy = cell.height() + GRID_GAP;
         assert!(colors_in(&grid, dx..grid.width(), dy..grid.height())
