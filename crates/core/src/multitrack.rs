@@ -207,7 +207,10 @@ impl Multitrack {
                 if step >= segment_end {
                     break;
                 }
-                out.push(step);
+                // Bars shorter than a step (1/128 at one step per beat) share steps: list each once.
+                if out.last() != Some(&step) {
+                    out.push(step);
+                }
                 k += 1;
             }
         }
@@ -491,6 +494,10 @@ mod tests {
         }])
         .unwrap();
         assert_eq!(m.downbeat_steps(), vec![0, 4, 7, 11]);
+        // 1/128 at one step per beat: 32 bars per step, each step listed once.
+        let mut m = song(1, 3);
+        m.set_time_signatures([TimeSignature { step: 0, numerator: 1, denominator: 128 }]).unwrap();
+        assert_eq!(m.downbeat_steps(), vec![0, 1, 2]);
     }
 
     #[test]
