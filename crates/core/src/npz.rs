@@ -40,10 +40,14 @@
 //! merge into one.
 //!
 //! # Hostile files
-//! Every member is read through a hard cap on its *decompressed* size (not the size the archive
-//! declares), derived from what the member may legitimately hold; shapes go through
-//! [`crate::io::check_size`] before any roll is allocated; CSC arrays are validated (129
-//! monotone offsets, step indices below T, as many values as offsets say).
+//! Arrays are decompressed as streams, element by element, never held whole: a member is read
+//! only as far as its header's shape, and that shape must fit what the member may legitimately
+//! hold (2 dimensions, 129 offsets, no more values than the roll has cells, no more tempo steps
+//! than [`crate::io::MAX_STEPS`]); `info.json` is refused past 1 MiB of decompressed text,
+//! whatever size the archive declares. Roll shapes go through [`crate::io::check_size`] before
+//! any roll is allocated, and the CSC arrays are validated (129 monotone offsets starting at 0,
+//! step indices below T, exactly as many values and indices as the offsets say), so memory stays
+//! bounded by the rolls themselves.
 //!
 //! MuseGAN's training arrays (`shape` + `nonzero`, the COO coordinates of a bool tensor of phrases
 //! × bars × steps × 84 pitches × tracks) are a batch of fixed-size phrases, not one song, and are
@@ -93,9 +97,7 @@ pub fn read_npz(bytes: &[u8]) -> Result<Multitrack> {
 
     let mut shapes = Vec::with_capacity(info.tracks.len());
     for i in 0..info.tracks.len() {
-        let key = format!("pianoroll_{i}_csc_shape");
-        let shape = archive.required_array(&key, 2)?;
-        shapes.push(roll_shape(&shape, &key)?);
+        shapes.push(roll_steps(&mut archive, i)?);
     }
     let steps = shapes.iter().copied().max().unwrap_or(0);
     crate::io::check_size(steps, shapes.len())?;
@@ -112,16 +114,16 @@ pub fn read_npz(bytes: &[u8]) -> Result<Multitrack> {
     }
 
     if let Some(tempo) = archive.array("tempo", crate::io::MAX_STEPS)? {
-        multitrack.set_tempos(tempo_changes(&tempo)?)?;
+        multitrack.set_tempos(tempo_changes(tempo)?)?;
     }
-    if let Some(downbeat) = archive.array("downbeat", crate::io::MAX_STEPS)? {
-        downbeat.vector_len("downbeat")?;
-        let steps: Vec<usize> = downbeat
-            .floats()
-            .enumerate()
-            .filter(|&(_, v)| v != 0.0)
-            .map(|(t, _)| t)
-            .collect();
+    if let Some(mut downbeat) = archive.array("downbeat", crate::io::MAX_STEPS)? {
+        let mut steps = Vec::new();
+        for t in 0..downbeat.vector_len()? {
+            if downbeat.float()? != 0.0 {
+                steps.push(t);
+            }
+        }
+        downbeat.finish()?;
         multitrack.set_time_signatures(meters_from_downbeats(&steps, info.resolution))?;
     }
     Ok(multitrack)
@@ -186,10 +188,14 @@ fn zip_members(members: Vec<(String, Vec<u8>)>, compressed: bool) -> Result<Vec<
 // ---------------------------------------------------------------------------------------------
 // Reading: the archive, info.json, rolls, tempo and meter.
 
-/// The zip archive, read member by member through size caps.
+/// The zip archive. Members are read as streams, never held whole (see [`NpyReader`]).
+#[derive(Clone)]
 struct Archive<'a> {
     zip: zip::ZipArchive<Cursor<&'a [u8]>>,
 }
+
+/// A member being decompressed.
+type Member<'z, 'a> = zip::read::ZipFile<'z, Cursor<&'a [u8]>>;
 
 impl<'a> Archive<'a> {
     fn open(bytes: &'a [u8]) -> Result<Archive<'a>> {
@@ -198,13 +204,23 @@ impl<'a> Archive<'a> {
         Ok(Archive { zip })
     }
 
-    /// The decompressed member `name`, `None` when absent; refused past `cap` bytes, however
-    /// small the archive says it is.
+    /// The member `name`, if present.
+    fn find(&mut self, name: &str) -> Result<Option<Member<'_, 'a>>> {
+        match self.zip.index_for_name(name) {
+            None => Ok(None),
+            Some(index) => self
+                .zip
+                .by_index(index)
+                .map(Some)
+                .map_err(|e| bad(format!("{name}: {e}"))),
+        }
+    }
+
+    /// The whole member `name`, `None` when absent; refused past `cap` decompressed bytes,
+    /// however small the archive says it is.
     fn member(&mut self, name: &str, cap: usize) -> Result<Option<Vec<u8>>> {
-        let file = match self.zip.by_name(name) {
-            Ok(file) => file,
-            Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(bad(format!("{name}: {e}"))),
+        let Some(file) = self.find(name)? else {
+            return Ok(None);
         };
         let mut bytes = Vec::new();
         file.take(cap as u64 + 1)
@@ -219,27 +235,21 @@ impl<'a> Archive<'a> {
     }
 
     /// The array `key` (member `key.npy`, or `key` itself as NumPy also accepts) of at most
-    /// `max_len` elements; `None` when absent.
-    fn array(&mut self, key: &str, max_len: usize) -> Result<Option<Array>> {
-        let cap = max_len
-            .saturating_mul(MAX_ITEM)
-            .saturating_add(MAX_HEADER + 10);
-        for name in [format!("{key}.npy"), key.to_string()] {
-            if let Some(bytes) = self.member(&name, cap)? {
-                let array = Array::parse(bytes).map_err(|e| bad(format!("{name}: {e}")))?;
-                if array.len > max_len {
-                    return Err(bad(format!(
-                        "{name} has {} elements, more than the {max_len} expected",
-                        array.len
-                    )));
-                }
-                return Ok(Some(array));
-            }
+    /// `max_len` elements, ready to be read; `None` when absent.
+    fn array(&mut self, key: &str, max_len: usize) -> Result<Option<NpyReader<Member<'_, 'a>>>> {
+        let npy_name = format!("{key}.npy");
+        let name = if self.zip.index_for_name(&npy_name).is_some() {
+            npy_name
+        } else {
+            key.to_string()
+        };
+        match self.find(&name)? {
+            None => Ok(None),
+            Some(file) => NpyReader::open(name, file, max_len).map(Some),
         }
-        Ok(None)
     }
 
-    fn required_array(&mut self, key: &str, max_len: usize) -> Result<Array> {
+    fn required_array(&mut self, key: &str, max_len: usize) -> Result<NpyReader<Member<'_, 'a>>> {
         self.array(key, max_len)?
             .ok_or_else(|| bad(format!("{key}.npy is missing")))
     }
@@ -328,9 +338,10 @@ fn optional_string(value: Option<&serde_json::Value>, what: &str) -> Result<Opti
     }
 }
 
-/// The number of steps of a `(T, 128)` shape array.
-fn roll_shape(shape: &Array, key: &str) -> Result<usize> {
-    let dims: Vec<i64> = shape.ints(key)?.collect();
+/// The number of steps of track `i`, from its `(T, 128)` shape array.
+fn roll_steps(archive: &mut Archive, i: usize) -> Result<usize> {
+    let key = format!("pianoroll_{i}_csc_shape");
+    let dims = archive.required_array(&key, 2)?.ints()?;
     match dims[..] {
         [steps, pitches] => {
             if pitches != N_PITCHES as i64 {
@@ -353,13 +364,13 @@ fn read_roll(archive: &mut Archive, i: usize, steps: usize) -> Result<Roll> {
     let key = |part: &str| format!("pianoroll_{i}_csc_{part}");
     let indptr_key = key("indptr");
     let indptr = archive.required_array(&indptr_key, N_PITCHES + 1)?;
-    if indptr.vector_len(&indptr_key)? != N_PITCHES + 1 {
+    if indptr.vector_len()? != N_PITCHES + 1 {
         return Err(bad(format!(
             "{indptr_key}: {} offsets, 129 expected (one per pitch, plus one)",
             indptr.len
         )));
     }
-    let offsets: Vec<i64> = indptr.ints(&indptr_key)?.collect();
+    let offsets = indptr.ints()?;
     if offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
         return Err(bad(format!(
             "{indptr_key}: offsets must start at 0 and never decrease"
@@ -376,45 +387,45 @@ fn read_roll(archive: &mut Archive, i: usize, steps: usize) -> Result<Roll> {
             ))
         })?;
 
-    let data_key = key("data");
-    let data = archive.required_array(&data_key, nnz)?;
-    let indices_key = key("indices");
-    let indices = archive.required_array(&indices_key, nnz)?;
-    for (array, name) in [(&data, &data_key), (&indices, &indices_key)] {
-        if array.vector_len(name)? != nnz {
+    // Values and their steps are read side by side, from two cursors on the archive.
+    let mut second = archive.clone();
+    let mut values = archive.required_array(&key("data"), nnz)?;
+    let mut rows = second.required_array(&key("indices"), nnz)?;
+    for array in [&values, &rows] {
+        if array.vector_len()? != nnz {
             return Err(bad(format!(
-                "{name}: {} values where {indptr_key} says {nnz}",
-                array.len
+                "{}: {} values where {indptr_key} says {nnz}",
+                array.name, array.len
             )));
         }
     }
+    rows.require_integers()?;
 
-    let kind = if data.dtype.kind == Kind::Bool {
+    let kind = if values.dtype.kind == Kind::Bool {
         RollKind::Binary
     } else {
         RollKind::Velocity
     };
     let mut roll = Roll::new(kind, steps);
-    let mut rows = indices.ints(&indices_key)?;
-    let mut values = data.floats();
     for (p, w) in offsets.windows(2).enumerate() {
         let pitch = Pitch::new(p as u8).ok_or_else(|| bad("pitch out of range"))?;
         for _ in w[0]..w[1] {
-            let (Some(t), Some(v)) = (rows.next(), values.next()) else {
-                return Err(bad(format!("{data_key}: fewer values than offsets")));
-            };
+            let t = rows.int()?;
             let t = usize::try_from(t)
                 .ok()
                 .filter(|&t| t < steps)
                 .ok_or_else(|| {
                     bad(format!(
-                        "{indices_key}: step {t} is outside the roll's {steps} steps"
+                        "{}: step {t} is outside the roll's {steps} steps",
+                        rows.name
                     ))
                 })?;
-            let value = velocity(v);
+            let value = velocity(values.float()?);
             roll.set(t, pitch, roll.get(t, pitch).saturating_add(value));
         }
     }
+    values.finish()?;
+    rows.finish()?;
     Ok(roll)
 }
 
@@ -428,19 +439,21 @@ fn velocity(v: f64) -> u8 {
 }
 
 /// Tempo changes from a per-step tempo vector.
-fn tempo_changes(tempo: &Array) -> Result<Vec<Tempo>> {
-    tempo.vector_len("tempo")?;
+fn tempo_changes(mut tempo: NpyReader<impl Read>) -> Result<Vec<Tempo>> {
     let mut out: Vec<Tempo> = Vec::new();
-    for (step, qpm) in tempo.floats().enumerate() {
+    for step in 0..tempo.vector_len()? {
+        let qpm = tempo.float()?;
         if !(qpm.is_finite() && qpm > 0.0) {
             return Err(bad(format!(
-                "tempo.npy: {qpm} qpm at step {step} is not a positive number"
+                "{}: {qpm} qpm at step {step} is not a positive number",
+                tempo.name
             )));
         }
         if out.last().is_none_or(|last| last.qpm != qpm) {
             out.push(Tempo { step, qpm });
         }
     }
+    tempo.finish()?;
     Ok(out)
 }
 
@@ -480,7 +493,7 @@ fn meter_of_bar(steps: usize, resolution: Resolution) -> (u8, u8) {
     let exact = [4u8, 8, 16, 32, 64, 128, 2, 1].into_iter().find_map(|d| {
         let scaled = steps * u64::from(d);
         let n = scaled / four_r;
-        (scaled % four_r == 0 && (1..=255).contains(&n)).then_some((n as u8, d))
+        (scaled.is_multiple_of(four_r) && (1..=255).contains(&n)).then_some((n as u8, d))
     });
     exact.unwrap_or_else(|| {
         [128u8, 64, 32, 16, 8, 4, 2, 1]
@@ -663,111 +676,181 @@ impl Dtype {
     }
 }
 
-/// A parsed `.npy` array: its element type, element count and raw bytes.
+/// A `.npy` array read element by element from a stream, so that a member is never held whole:
+/// memory stays bounded by the roll being built, however far a member inflates.
 ///
 /// The Fortran-order flag is read but not kept: every array pypianoroll stores is a vector `(n,)`
-/// or a column `(n, 1)`, whose bytes are the same in either order, and [`Array::vector_len`]
+/// or a column `(n, 1)`, whose bytes are the same in either order, and [`NpyReader::vector_len`]
 /// refuses every other shape.
-struct Array {
+struct NpyReader<R> {
+    /// The member's name, for messages.
+    name: String,
     dtype: Dtype,
     shape: Vec<usize>,
+    /// Number of elements.
     len: usize,
-    bytes: Vec<u8>,
-    data_start: usize,
+    /// Elements not read yet.
+    left: usize,
+    input: std::io::BufReader<R>,
 }
 
-impl Array {
-    fn parse(bytes: Vec<u8>) -> std::result::Result<Array, String> {
-        let rest = bytes
-            .strip_prefix(b"\x93NUMPY")
-            .ok_or("not a .npy array (no \\x93NUMPY magic)")?;
-        let (header_len, header_start) = match rest {
-            [1, _, a, b, ..] => (usize::from(u16::from_le_bytes([*a, *b])), 10),
-            [2 | 3, _, a, b, c, d, ..] => (u32::from_le_bytes([*a, *b, *c, *d]) as usize, 12),
-            [major, minor, ..] => return Err(format!("unsupported .npy version {major}.{minor}")),
-            _ => return Err("truncated .npy header".into()),
-        };
-        if header_len > MAX_HEADER {
-            return Err(format!("a .npy header of {header_len} bytes is too long"));
-        }
-        let data_start = header_start + header_len;
-        let header = bytes
-            .get(header_start..data_start)
-            .ok_or("truncated .npy header")?;
-        let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
-        let (dtype, shape) = parse_header(header)?;
+impl<R: Read> NpyReader<R> {
+    /// Reads the header of the array `name`; refuses one of more than `max_len` elements.
+    fn open(name: String, input: R, max_len: usize) -> Result<NpyReader<R>> {
+        let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+        let (dtype, shape) = read_header(&mut input).map_err(|e| bad(format!("{name}: {e}")))?;
         let len = shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .ok_or("the .npy shape overflows")?;
-        let expected = len
-            .checked_mul(dtype.size)
-            .ok_or("the .npy shape overflows")?;
-        let found = bytes.len() - data_start;
-        if found != expected {
-            return Err(format!(
-                "{found} data bytes where shape {shape:?} of {} needs {expected}",
-                dtype.descr()
-            ));
+            .ok_or_else(|| bad(format!("{name}: the shape {shape:?} overflows")))?;
+        if len > max_len {
+            return Err(bad(format!(
+                "{name} has {len} elements, more than the {max_len} expected"
+            )));
         }
-        Ok(Array {
+        Ok(NpyReader {
+            name,
             dtype,
             shape,
             len,
-            bytes,
-            data_start,
+            left: len,
+            input,
         })
     }
 
     /// The length of a vector `(n,)` or column `(n, 1)` (the shapes pypianoroll writes).
-    fn vector_len(&self, what: &str) -> Result<usize> {
+    fn vector_len(&self) -> Result<usize> {
         match self.shape[..] {
             [n] | [n, 1] => Ok(n),
             _ => Err(bad(format!(
-                "{what}: shape {:?}, expected (n,) or (n, 1)",
-                self.shape
+                "{}: shape {:?}, expected (n,) or (n, 1)",
+                self.name, self.shape
             ))),
         }
     }
 
-    fn elements(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.bytes[self.data_start..].chunks_exact(self.dtype.size)
-    }
-
-    /// The elements as integers (booleans as 0/1; unsigned values past `i64::MAX` saturate, which
-    /// every later range check refuses); floats are refused.
-    fn ints(&self, what: &str) -> Result<impl Iterator<Item = i64> + '_> {
-        let dtype = self.dtype;
-        if dtype.kind == Kind::Float {
+    fn require_integers(&self) -> Result<()> {
+        if self.dtype.kind == Kind::Float {
             return Err(bad(format!(
-                "{what}: integers expected, found {}",
-                dtype.descr()
+                "{}: integers expected, found {}",
+                self.name,
+                self.dtype.descr()
             )));
         }
-        let shift = 64 - 8 * dtype.size as u32;
-        Ok(self.elements().map(move |e| {
-            let bits = dtype.bits(e);
-            match dtype.kind {
-                Kind::Signed => ((bits << shift) as i64) >> shift,
-                _ => i64::try_from(bits).unwrap_or(i64::MAX),
-            }
-        }))
+        Ok(())
     }
 
-    /// The elements as floating-point numbers (booleans as 0/1).
-    fn floats(&self) -> impl Iterator<Item = f64> + '_ {
-        let dtype = self.dtype;
-        let shift = 64 - 8 * dtype.size as u32;
-        self.elements().map(move |e| {
-            let bits = dtype.bits(e);
-            match (dtype.kind, dtype.size) {
-                (Kind::Float, 4) => f64::from(f32::from_bits(bits as u32)),
-                (Kind::Float, _) => f64::from_bits(bits),
-                (Kind::Signed, _) => (((bits << shift) as i64) >> shift) as f64,
-                _ => bits as f64,
-            }
+    /// The next element's bits, widened to 64.
+    fn bits(&mut self) -> Result<u64> {
+        if self.left == 0 {
+            return Err(bad(format!("{}: read past the last element", self.name)));
+        }
+        let mut buf = [0u8; MAX_ITEM];
+        let element = &mut buf[..self.dtype.size];
+        self.input.read_exact(element).map_err(|e| {
+            bad(format!(
+                "{}: the data ends after {} of {} elements ({e})",
+                self.name,
+                self.len - self.left,
+                self.len
+            ))
+        })?;
+        self.left -= 1;
+        Ok(self.dtype.bits(element))
+    }
+
+    /// The next element as an integer (booleans as 0/1; unsigned values past `i64::MAX`
+    /// saturate, which every later range check refuses). Call [`NpyReader::require_integers`]
+    /// first: floats read here as their raw bits.
+    fn int(&mut self) -> Result<i64> {
+        let bits = self.bits()?;
+        let shift = 64 - 8 * self.dtype.size as u32;
+        Ok(match self.dtype.kind {
+            Kind::Signed => ((bits << shift) as i64) >> shift,
+            _ => i64::try_from(bits).unwrap_or(i64::MAX),
         })
     }
+
+    /// The next element as a floating-point number (booleans as 0/1).
+    fn float(&mut self) -> Result<f64> {
+        let bits = self.bits()?;
+        Ok(match (self.dtype.kind, self.dtype.size) {
+            (Kind::Float, 4) => f64::from(f32::from_bits(bits as u32)),
+            (Kind::Float, _) => f64::from_bits(bits),
+            (Kind::Signed, size) => {
+                let shift = 64 - 8 * size as u32;
+                (((bits << shift) as i64) >> shift) as f64
+            }
+            _ => bits as f64,
+        })
+    }
+
+    /// All elements of an integer array (a small one: shape, indptr).
+    fn ints(mut self) -> Result<Vec<i64>> {
+        self.require_integers()?;
+        let values = (0..self.len)
+            .map(|_| self.int())
+            .collect::<Result<Vec<_>>>()?;
+        self.finish()?;
+        Ok(values)
+    }
+
+    /// Checks that every element was read and nothing follows (which also lets the zip reader
+    /// verify the member's checksum).
+    fn finish(mut self) -> Result<()> {
+        if self.left > 0 {
+            return Err(bad(format!(
+                "{}: {} elements left unread",
+                self.name, self.left
+            )));
+        }
+        let mut probe = [0u8; 1];
+        match self.input.read(&mut probe) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(bad(format!(
+                "{}: data continues past its {} elements",
+                self.name, self.len
+            ))),
+            Err(e) => Err(bad(format!("{}: {e}", self.name))),
+        }
+    }
+}
+
+/// Reads the magic, version and header dict of a `.npy` stream.
+fn read_header(input: &mut impl Read) -> std::result::Result<(Dtype, Vec<usize>), String> {
+    let truncated = |_| "truncated .npy header".to_string();
+    let mut start = Vec::with_capacity(8);
+    input
+        .by_ref()
+        .take(8)
+        .read_to_end(&mut start)
+        .map_err(|e| e.to_string())?;
+    if start.iter().zip(b"\x93NUMPY").any(|(a, b)| a != b) {
+        return Err("not a .npy array (no \\x93NUMPY magic)".into());
+    }
+    let &[_, _, _, _, _, _, major, minor] = &start[..] else {
+        return Err("truncated .npy header".into());
+    };
+    let header_len = match major {
+        1 => {
+            let mut len = [0u8; 2];
+            input.read_exact(&mut len).map_err(truncated)?;
+            usize::from(u16::from_le_bytes(len))
+        }
+        2 | 3 => {
+            let mut len = [0u8; 4];
+            input.read_exact(&mut len).map_err(truncated)?;
+            u32::from_le_bytes(len) as usize
+        }
+        _ => return Err(format!("unsupported .npy version {major}.{minor}")),
+    };
+    if header_len > MAX_HEADER {
+        return Err(format!("a .npy header of {header_len} bytes is too long"));
+    }
+    let mut header = vec![0u8; header_len];
+    input.read_exact(&mut header).map_err(truncated)?;
+    let header = std::str::from_utf8(&header).map_err(|_| "the .npy header is not text")?;
+    parse_header(header)
 }
 
 /// `descr` and `shape` of a `.npy` header dict (a Python literal).
@@ -1023,6 +1106,19 @@ mod tests {
         assert_eq!((two_d.len() - 320) % 64, 0);
     }
 
+    fn reader(bytes: &[u8]) -> Result<NpyReader<&[u8]>> {
+        NpyReader::open("x.npy".into(), bytes, usize::MAX)
+    }
+
+    /// A whole `.npy` array: dtype, shape and elements as floats.
+    fn parse(bytes: &[u8]) -> Result<(Dtype, Vec<usize>, Vec<f64>)> {
+        let mut r = reader(bytes)?;
+        let values = (0..r.len).map(|_| r.float()).collect::<Result<Vec<_>>>()?;
+        let (dtype, shape) = (r.dtype, r.shape.clone());
+        r.finish()?;
+        Ok((dtype, shape, values))
+    }
+
     #[test]
     fn npy_decodes_every_supported_dtype() {
         let be = |kind, size| Dtype {
@@ -1039,39 +1135,29 @@ mod tests {
             (be(Kind::Signed, 8), vec![i64::MIN, -2, 5]),
         ];
         for (dtype, values) in cases {
-            let array = Array::parse(ints(dtype, &values)).unwrap();
-            assert_eq!(array.dtype, dtype);
-            assert_eq!(
-                array.ints("x").unwrap().collect::<Vec<_>>(),
-                values,
-                "{dtype:?}"
-            );
+            let bytes = ints(dtype, &values);
+            assert_eq!(reader(&bytes).unwrap().ints().unwrap(), values, "{dtype:?}");
             let as_f64: Vec<f64> = values.iter().map(|&v| v as f64).collect();
-            assert_eq!(array.floats().collect::<Vec<_>>(), as_f64, "{dtype:?}");
+            assert_eq!(parse(&bytes).unwrap(), (dtype, vec![values.len()], as_f64));
         }
         // u64 past i64::MAX saturates (and then fails every range check).
-        let big = Array::parse(raw_npy(
+        let big = raw_npy(
             "{'descr': '<u8', 'fortran_order': False, 'shape': (1,), }\n",
             &u64::MAX.to_le_bytes(),
-        ))
-        .unwrap();
-        assert_eq!(big.ints("x").unwrap().next(), Some(i64::MAX));
+        );
+        assert_eq!(reader(&big).unwrap().ints().unwrap(), [i64::MAX]);
         // Floats of both widths and byte orders.
         let f4 = raw_npy(
             "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }\n",
             &[1.5f32.to_be_bytes(), (-2.25f32).to_be_bytes()].concat(),
         );
-        assert_eq!(
-            Array::parse(f4).unwrap().floats().collect::<Vec<_>>(),
-            [1.5, -2.25]
-        );
-        let f8 = Array::parse(f64s(&[0.1, 1e300])).unwrap();
-        assert_eq!(f8.floats().collect::<Vec<_>>(), [0.1, 1e300]);
-        assert!(f8
-            .ints("tempo")
-            .is_err_and(|e| e.to_string().contains("integers expected")));
-        let bools = Array::parse(npy(Dtype::BOOL, &[3], &[1, 0, 1])).unwrap();
-        assert_eq!(bools.floats().collect::<Vec<_>>(), [1.0, 0.0, 1.0]);
+        assert_eq!(parse(&f4).unwrap().2, [1.5, -2.25]);
+        let f8 = f64s(&[0.1, 1e300]);
+        assert_eq!(parse(&f8).unwrap().2, [0.1, 1e300]);
+        let e = reader(&f8).unwrap().ints().unwrap_err().to_string();
+        assert!(e.contains("x.npy: integers expected, found <f8"), "{e}");
+        let bools = npy(Dtype::BOOL, &[3], &[1, 0, 1]);
+        assert_eq!(parse(&bools).unwrap().2, [1.0, 0.0, 1.0]);
     }
 
     #[test]
@@ -1081,37 +1167,40 @@ mod tests {
             "{\"shape\": (2L, 1L), \"fortran_order\": True, \"descr\": \"|u1\"}  \n",
             &[3, 4],
         );
-        let a = Array::parse(a).unwrap();
-        assert_eq!(
-            (a.shape.clone(), a.vector_len("a").unwrap()),
-            (vec![2, 1], 2)
-        );
+        assert_eq!(reader(&a).unwrap().vector_len().unwrap(), 2);
+        assert_eq!(parse(&a).unwrap().1, [2, 1]);
         // Version 2.0: a 32-bit header length.
         let header = "{'descr': '<i2', 'fortran_order': False, 'shape': (1,), }\n";
         let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
         v2.extend_from_slice(&(header.len() as u32).to_le_bytes());
         v2.extend_from_slice(header.as_bytes());
         v2.extend_from_slice(&9i16.to_le_bytes());
-        assert_eq!(Array::parse(v2).unwrap().ints("x").unwrap().next(), Some(9));
+        assert_eq!(reader(&v2).unwrap().ints().unwrap(), [9]);
         // A scalar has shape () and one element.
         let scalar = raw_npy(
             "{'descr': '<i8', 'fortran_order': False, 'shape': (), }\n",
             &[0; 8],
         );
-        assert_eq!(Array::parse(scalar).unwrap().len, 1);
+        assert_eq!(parse(&scalar).unwrap().2, [0.0]);
     }
 
     #[test]
     fn npy_errors() {
         let ok_header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }\n";
+        let mut not_text = raw_npy(
+            "{'descr': '|u1', 'fortran_order': False, 'shape': (1,), }",
+            &[0],
+        );
+        let brace = not_text.len() - 2;
+        not_text[brace] = 0xff;
         let cases: Vec<(Vec<u8>, &str)> = vec![
-            (b"PK\x03\x04".to_vec(), "magic"),
+            (b"PK\x03\x04\x00\x00\x00\x00".to_vec(), "magic"),
             (b"\x93NUMPY\x04\x00\x10\x00".to_vec(), "version 4.0"),
             (b"\x93NUMPY\x01\x00\xff\x00{'descr'".to_vec(), "truncated"),
             (b"\x93NUMPY\x01".to_vec(), "truncated"),
-            (raw_npy(ok_header, &[0; 7]), "7 data bytes"),
-            (raw_npy(ok_header, &[0; 9]), "9 data bytes"),
-            (raw_npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", &[0; 16]), "unsupported dtype"),
+            (raw_npy(ok_header, &[0; 7]), "the data ends after 1 of 2 elements"),
+            (raw_npy(ok_header, &[0; 9]), "data continues past its 2 elements"),
+            (raw_npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", &[0; 16]), "unsupported dtype '<c16'"),
             (raw_npy("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", &[0; 12]), "unsupported dtype"),
             (raw_npy("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }", &[]), "string expected"),
             (raw_npy("{'descr': '<i4', 'shape': (1,), }", &[0; 4]), "lacks"),
@@ -1121,13 +1210,19 @@ mod tests {
             (raw_npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1,), 'extra': 1}", &[0; 4]), "unknown .npy header key"),
             (raw_npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1,)", &[0; 4]), "'}' expected"),
             (raw_npy("{'descr': '<i4", &[]), "unterminated"),
+            (not_text, "not text"),
         ];
         for (bytes, expected) in cases {
-            match Array::parse(bytes) {
+            match parse(&bytes) {
                 Ok(_) => panic!("accepted, expected an error with {expected:?}"),
-                Err(e) => assert!(e.contains(expected), "{e:?} lacks {expected:?}"),
+                Err(e) => assert!(e.to_string().contains(expected), "{e} lacks {expected:?}"),
             }
         }
+        // More elements than the caller allows: refused from the header alone.
+        let e = NpyReader::open("indptr.npy".into(), &f64s(&[0.0; 3])[..], 2).err();
+        assert!(e.is_some_and(|e| e
+            .to_string()
+            .contains("3 elements, more than the 2 expected")));
     }
 
     #[test]
@@ -1135,9 +1230,16 @@ mod tests {
         for fortran in ["False", "True"] {
             let header =
                 format!("{{'descr': '|u1', 'fortran_order': {fortran}, 'shape': (3, 2), }}\n");
-            let array = Array::parse(raw_npy(&header, &[0; 6])).unwrap();
-            let e = array.vector_len("tempo").unwrap_err().to_string();
-            assert!(e.contains("shape [3, 2], expected (n,) or (n, 1)"), "{e}");
+            let bytes = raw_npy(&header, &[0; 6]);
+            let e = reader(&bytes)
+                .unwrap()
+                .vector_len()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("x.npy: shape [3, 2], expected (n,) or (n, 1)"),
+                "{e}"
+            );
         }
     }
 
@@ -1353,12 +1455,12 @@ mod tests {
             (
                 "tempo.npy",
                 npy(Dtype::F8, &[1, 2], &[0; 16]),
-                "tempo: shape [1, 2]",
+                "tempo.npy: shape [1, 2]",
             ),
             (
                 "downbeat.npy",
                 npy(Dtype::BOOL, &[2, 2], &[0; 4]),
-                "downbeat: shape [2, 2]",
+                "downbeat.npy: shape [2, 2]",
             ),
         ];
         for (member, bytes, expected) in cases {
@@ -1386,15 +1488,19 @@ mod tests {
             ints(Dtype::I8, &[1 << 40, 128]),
         ));
         assert!(e.contains("exceed the limit"), "{e}");
-        // A member that inflates past its cap (a 1 MiB "indptr"), however small it claims to be.
-        let mut members = members(&song());
-        members[4].1 = vec![0; 1 << 20];
-        assert_eq!(members[4].0, "pianoroll_0_csc_indptr.npy");
-        let e = error_of(&zip_members(members, true).unwrap());
+        // An info.json that inflates past its cap, however small it claims to be.
+        let e = error_of(
+            &zip_members(vec![("info.json".into(), vec![b' '; (1 << 20) + 1])], true).unwrap(),
+        );
         assert!(
-            e.contains("pianoroll_0_csc_indptr.npy expands to more than the"),
+            e.contains("info.json expands to more than the 1048576 bytes"),
             "{e}"
         );
+        // An array is read only as far as its shape says.
+        let mut indptr = ints(Dtype::I4, &[0; 129]);
+        indptr.resize(1 << 20, 0);
+        let e = error_of(&with_member("pianoroll_0_csc_indptr.npy", indptr));
+        assert!(e.contains("data continues past its 129 elements"), "{e}");
         // A header claiming more than 64 KiB.
         let mut huge = b"\x93NUMPY\x02\x00".to_vec();
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
