@@ -26,8 +26,10 @@
 //!   which has the same bar length and so the same downbeats. Steps before the first downbeat form a
 //!   pickup bar of their own. The last bar, whose end is unknown, keeps the meter of the bar before
 //!   it; with no complete bar at all it is 4/4. So an array marking only step 0, as pypianoroll
-//!   1.0.4 and LPD write for every song with a single time signature, reads as 4/4. A bar that is
-//!   not a whole number of 128th notes gets the nearest n/d (the downbeats then drift by rounding).
+//!   1.0.4 and LPD write for every song with a single time signature, reads as 4/4; and the
+//!   unmarked tail that the same bug leaves after a meter change reads as more bars of the last
+//!   marked meter, not as one long bar. A bar that is not a whole number of 128th notes gets the
+//!   nearest n/d (the downbeats then drift by rounding).
 //! - Without `tempo` the song is 120 qpm; without `downbeat`, 4/4.
 //!
 //! # Writing policies

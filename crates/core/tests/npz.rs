@@ -434,3 +434,80 @@ fn meters_survive_as_bar_lengths() {
         [ts(0, 3, 4), ts(72, 7, 8), ts(114, 2, 4)]
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn song() -> impl Strategy<Value = Multitrack> {
+        let track = (
+            any::<bool>(),
+            0usize..48,
+            proptest::collection::vec((0usize..48, 0u8..128, 1u8..128), 0..40),
+        );
+        let meter = (
+            0usize..48,
+            1u8..8,
+            prop::sample::select(vec![2u8, 4, 8, 16]),
+        );
+        (
+            1u32..25,
+            proptest::collection::vec(track, 0..4),
+            proptest::collection::vec((0usize..48, 30.0f64..240.0), 0..4),
+            proptest::collection::vec(meter, 0..3),
+        )
+            .prop_map(|(resolution, tracks, tempos, meters)| {
+                let mut m = Multitrack::new(Resolution::new(resolution).unwrap());
+                for (binary, steps, cells) in tracks {
+                    let kind = if binary {
+                        RollKind::Binary
+                    } else {
+                        RollKind::Velocity
+                    };
+                    let mut track = Track::new("t", Program::default(), false, steps);
+                    track.roll = museroll_core::Roll::new(kind, steps);
+                    for (t, p, v) in cells.into_iter().filter(|c| c.0 < steps) {
+                        track.roll.set(t, pitch(p), v);
+                    }
+                    m.tracks.push(track);
+                }
+                m.set_tempos(tempos.into_iter().map(|(step, qpm)| Tempo { step, qpm }))
+                    .unwrap();
+                // Bars of whole steps (fractional bars are approximated: see the npz module
+                // documentation): halve the denominator until 4·r·n/d is whole.
+                let whole = |n: u8, d: u8| (4 * resolution * u32::from(n)) % u32::from(d) == 0;
+                m.set_time_signatures(meters.into_iter().map(
+                    |(step, numerator, mut denominator)| {
+                        while !whole(numerator, denominator) {
+                            denominator /= 2;
+                        }
+                        TimeSignature {
+                            step,
+                            numerator,
+                            denominator,
+                        }
+                    },
+                ))
+                .unwrap();
+                m
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Cells, kinds and tempo survive exactly; bars survive up to the last downbeat.
+        #[test]
+        fn write_then_read(m in song(), compressed in any::<bool>()) {
+            let back = read_npz(&write_npz(&m, compressed).unwrap()).unwrap();
+            prop_assert_eq!(&back.tracks, &m.tracks);
+            prop_assert_eq!(back.resolution(), m.resolution());
+            for t in 0..m.len() {
+                prop_assert_eq!(back.tempo_at(t), m.tempo_at(t));
+            }
+            let downbeats = m.downbeat_steps();
+            let end = downbeats.last().map_or(0, |&t| t + 1);
+            prop_assert_eq!(back.downbeats_until(end), downbeats);
+        }
+    }
+}
