@@ -9,7 +9,8 @@
 //!
 //! # Reading: what is accepted
 //!
-//! - SMF format 0 and 1 (a format-0 file with several tracks is read like format 1). Format 2
+//! - SMF format 0 and 1 (a format-0 file with several tracks is read like format 1; RIFF-wrapped
+//!   RMID files are unwrapped by midly). Format 2
 //!   (independent sequences) has no common time line to put on one roll and is refused.
 //! - Metrical division (ticks per quarter note), any value 1–32767. SMPTE/timecode division
 //!   (ticks per frame, absolute time) is refused with an error: symbolic time needs beats.
@@ -74,7 +75,8 @@
 //! A round trip Multitrack → MIDI → Multitrack at the same resolution keeps every note (pitch,
 //! start, end, velocity), the programs, drum flags, track names, time signatures and tempos (to
 //! the µs rounding). It does not keep silent tracks (dropped on reading), a binary roll's kind
-//! (read back as velocities) or different track lengths (all tracks get the longest length).
+//! (read back as velocities) or different track lengths (all tracks get the longest length, which
+//! also reaches any tempo or meter change placed after the last step).
 //!
 //! ```
 //! use museroll_core::io::ReadOptions;
