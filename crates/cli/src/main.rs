@@ -72,14 +72,18 @@ struct Timing {
 }
 
 fn parse_resolution(s: &str) -> std::result::Result<Resolution, String> {
-    let n: u32 = s.parse().map_err(|_| format!("'{s}' is not a whole number"))?;
+    let n: u32 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
     Resolution::new(n).map_err(|e| e.to_string())
 }
 
 impl Timing {
     /// Reads `path` on this time grid.
     fn read(&self, path: &Path) -> Result<(Multitrack, Format)> {
-        let options = ReadOptions { resolution: self.resolution.unwrap_or_default() };
+        let options = ReadOptions {
+            resolution: self.resolution.unwrap_or_default(),
+        };
         let (mut multitrack, format) = io::read_file(path, &options)?;
         if let Some(resolution) = self.resolution {
             multitrack.set_resolution(resolution);
@@ -94,24 +98,41 @@ fn run(cli: Cli) -> Result<()> {
             let (multitrack, format) = timing.read(&file)?;
             let summary = Summary::of(&multitrack);
             if json {
-                let value = serde_json::json!({ "file": file, "format": format, "summary": summary });
+                let value =
+                    serde_json::json!({ "file": file, "format": format, "summary": summary });
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 println!("file:       {} ({})", file.display(), format.name());
                 print!("{summary}");
             }
         }
-        Command::Convert { input, output, timing } => {
+        Command::Convert {
+            input,
+            output,
+            timing,
+        } => {
             check_output(&output, &[Format::Midi, Format::Npz, Format::Png])?;
             let (multitrack, _) = timing.read(&input)?;
             io::write_file(&multitrack, &output)?;
             eprintln!("wrote {}", output.display());
         }
-        Command::Plot { input, output, timing, from_bar, bars, width, lane_height } => {
+        Command::Plot {
+            input,
+            output,
+            timing,
+            from_bar,
+            bars,
+            width,
+            lane_height,
+        } => {
             check_output(&output, &[Format::Png])?;
             let (mut multitrack, _) = timing.read(&input)?;
             select_bars(&mut multitrack, from_bar, bars, &input)?;
-            let options = PlotOptions { width, lane_height, ..PlotOptions::default() };
+            let options = PlotOptions {
+                width,
+                lane_height,
+                ..PlotOptions::default()
+            };
             let image = plot::render(&multitrack, &options).map_err(|e| e.in_file(&input))?;
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
@@ -126,13 +147,22 @@ fn check_output(path: &Path, allowed: &[Format]) -> Result<()> {
         Some(format) if allowed.contains(&format) => Ok(()),
         _ => {
             let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
-            bail!("{}: unsupported output extension (expected {})", path.display(), names.join(", "))
+            bail!(
+                "{}: unsupported output extension (expected {})",
+                path.display(),
+                names.join(", ")
+            )
         }
     }
 }
 
 /// Keeps bars `from_bar .. from_bar + bars` of `multitrack`.
-fn select_bars(multitrack: &mut Multitrack, from_bar: usize, bars: Option<usize>, input: &Path) -> Result<()> {
+fn select_bars(
+    multitrack: &mut Multitrack,
+    from_bar: usize,
+    bars: Option<usize>,
+    input: &Path,
+) -> Result<()> {
     if bars == Some(0) {
         bail!("--bars must be at least 1");
     }
@@ -141,7 +171,11 @@ fn select_bars(multitrack: &mut Multitrack, from_bar: usize, bars: Option<usize>
     }
     let downbeats = multitrack.downbeat_steps();
     let Some(&start) = downbeats.get(from_bar) else {
-        bail!("{}: bar {from_bar} does not exist ({} bars)", input.display(), downbeats.len());
+        bail!(
+            "{}: bar {from_bar} does not exist ({} bars)",
+            input.display(),
+            downbeats.len()
+        );
     };
     let end = bars
         .and_then(|n| downbeats.get(from_bar + n).copied())

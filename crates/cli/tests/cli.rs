@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn museroll(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_museroll")).args(args).output().expect("museroll runs")
+    Command::new(env!("CARGO_BIN_EXE_museroll"))
+        .args(args)
+        .output()
+        .expect("museroll runs")
 }
 
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
@@ -14,7 +17,9 @@ fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
 }
 
 fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures")
+        .join(relative)
 }
 
 /// Asserts a failed run: exit code 1, exactly one line on stderr that names `needle` (the file)
@@ -32,30 +37,68 @@ fn assert_clean_failure(out: &Output, needle: &str, problem: &str) {
 fn bad_inputs_fail_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.mid");
-    assert_clean_failure(&run(&["info".as_ref(), missing.as_os_str()]), "missing.mid", "No such file");
+    assert_clean_failure(
+        &run(&["info".as_ref(), missing.as_os_str()]),
+        "missing.mid",
+        "No such file",
+    );
 
     let empty = dir.path().join("empty.mid");
     std::fs::write(&empty, b"").unwrap();
-    assert_clean_failure(&run(&["info".as_ref(), empty.as_os_str()]), "empty.mid", "empty");
+    assert_clean_failure(
+        &run(&["info".as_ref(), empty.as_os_str()]),
+        "empty.mid",
+        "empty",
+    );
 
     let random = dir.path().join("noise.mid");
-    std::fs::write(&random, (0..500u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
-    assert_clean_failure(&run(&["info".as_ref(), random.as_os_str()]), "noise.mid", "MIDI");
+    std::fs::write(
+        &random,
+        (0..500u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert_clean_failure(
+        &run(&["info".as_ref(), random.as_os_str()]),
+        "noise.mid",
+        "MIDI",
+    );
 
     let truncated = dir.path().join("truncated.mid");
-    std::fs::write(&truncated, b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x00\x90").unwrap();
-    assert_clean_failure(&run(&["info".as_ref(), truncated.as_os_str()]), "truncated.mid", "MIDI");
+    std::fs::write(
+        &truncated,
+        b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\x01\x00\x00\x90",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &run(&["info".as_ref(), truncated.as_os_str()]),
+        "truncated.mid",
+        "MIDI",
+    );
 
     // A MIDI file named .npz: the content gives it away.
     let renamed = dir.path().join("song.npz");
     std::fs::write(&renamed, b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60").unwrap();
-    assert_clean_failure(&run(&["info".as_ref(), renamed.as_os_str()]), "song.npz", "looks like MIDI");
+    assert_clean_failure(
+        &run(&["info".as_ref(), renamed.as_os_str()]),
+        "song.npz",
+        "looks like MIDI",
+    );
 
     let unknown = dir.path().join("notes.txt");
     std::fs::write(&unknown, b"hello").unwrap();
-    assert_clean_failure(&run(&["info".as_ref(), unknown.as_os_str()]), "notes.txt", "unsupported format");
+    assert_clean_failure(
+        &run(&["info".as_ref(), unknown.as_os_str()]),
+        "notes.txt",
+        "unsupported format",
+    );
 
-    assert_clean_failure(&run(&["info".as_ref(), dir.path().as_os_str()]), &dir.path().display().to_string(), "not a regular file");
+    assert_clean_failure(
+        &run(&["info".as_ref(), dir.path().as_os_str()]),
+        &dir.path().display().to_string(),
+        "not a regular file",
+    );
 }
 
 #[test]
@@ -63,51 +106,106 @@ fn bad_outputs_fail_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.wav");
     let input = dir.path().join("missing.mid");
-    assert_clean_failure(&run(&["convert".as_ref(), input.as_os_str(), out.as_os_str()]), "out.wav", "unsupported output extension");
+    assert_clean_failure(
+        &run(&["convert".as_ref(), input.as_os_str(), out.as_os_str()]),
+        "out.wav",
+        "unsupported output extension",
+    );
     assert!(!out.exists());
 
     let unwritable = dir.path().join("no/such/dir/out.mid");
-    let midi = fixture("midi").read_dir().unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "mid")).unwrap();
-    assert_clean_failure(&run(&["convert".as_ref(), midi.as_os_str(), unwritable.as_os_str()]), "out.mid", "No such file");
+    let midi = fixture("midi")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "mid"))
+        .unwrap();
+    assert_clean_failure(
+        &run(&["convert".as_ref(), midi.as_os_str(), unwritable.as_os_str()]),
+        "out.mid",
+        "No such file",
+    );
 }
 
 #[test]
 fn convert_round_trips_through_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    let midi = fixture("midi").read_dir().unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "mid")).unwrap();
+    let midi = fixture("midi")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "mid"))
+        .unwrap();
     let npz = dir.path().join("a.npz");
     let back = dir.path().join("b.mid");
     let png = dir.path().join("c.png");
     for (input, output) in [(&midi, &npz), (&npz, &back), (&back, &png)] {
         let out = run(&["convert".as_ref(), input.as_os_str(), output.as_os_str()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 
     let info = |path: &Path| -> serde_json::Value {
         let out = run(&["info".as_ref(), "--json".as_ref(), path.as_os_str()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let (a, b) = (info(&midi), info(&back));
     assert_eq!(a["summary"]["steps"], b["summary"]["steps"]);
     let notes = |v: &serde_json::Value| -> Vec<u64> {
-        v["summary"]["tracks"].as_array().unwrap().iter().map(|t| t["notes"].as_u64().unwrap()).collect()
+        v["summary"]["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["notes"].as_u64().unwrap())
+            .collect()
     };
     // npz cannot mark repeated notes (pypianoroll's format has no onset plane), so the count may
     // only shrink where a note is struck again right after itself.
     assert_eq!(notes(&a).len(), notes(&b).len());
-    assert!(notes(&a).iter().zip(notes(&b)).all(|(x, y)| y <= *x && (y == 0) == (*x == 0)));
+    assert!(notes(&a)
+        .iter()
+        .zip(notes(&b))
+        .all(|(x, y)| y <= *x && (y == 0) == (*x == 0)));
 }
 
 #[test]
 fn plot_selects_bars() {
     let dir = tempfile::tempdir().unwrap();
-    let midi = fixture("midi").read_dir().unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "mid")).unwrap();
+    let midi = fixture("midi")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "mid"))
+        .unwrap();
     let png = dir.path().join("phrase.png");
-    let out = run(&["plot".as_ref(), midi.as_os_str(), png.as_os_str(), "--bars".as_ref(), "2".as_ref()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "plot".as_ref(),
+        midi.as_os_str(),
+        png.as_os_str(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
-    let out = run(&["plot".as_ref(), midi.as_os_str(), png.as_os_str(), "--from-bar".as_ref(), "100000".as_ref()]);
+    let out = run(&[
+        "plot".as_ref(),
+        midi.as_os_str(),
+        png.as_os_str(),
+        "--from-bar".as_ref(),
+        "100000".as_ref(),
+    ]);
     assert_clean_failure(&out, "does not exist", "bar 100000");
 }

@@ -36,7 +36,10 @@ fn main() {
             }
         }
         if best.is_finite() {
-            println!("{}", serde_json::json!({ "file": file, "seconds": best, "notes": notes }));
+            println!(
+                "{}",
+                serde_json::json!({ "file": file, "seconds": best, "notes": notes })
+            );
         }
     }
 }

@@ -24,14 +24,18 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { resolution: Resolution::DEFAULT }
+        ReadOptions {
+            resolution: Resolution::DEFAULT,
+        }
     }
 }
 
 /// Refuses a song of `steps` steps and `tracks` tracks that would exceed the memory limits.
 pub fn check_size(steps: usize, tracks: usize) -> Result<()> {
     if steps > MAX_STEPS {
-        return Err(Error::Invalid(format!("{steps} time steps exceed the limit of {MAX_STEPS}")));
+        return Err(Error::Invalid(format!(
+            "{steps} time steps exceed the limit of {MAX_STEPS}"
+        )));
     }
     if steps.saturating_mul(tracks) > MAX_TRACK_STEPS {
         return Err(Error::Invalid(format!(
@@ -117,7 +121,9 @@ pub fn read_bytes(bytes: &[u8], format: Format, options: &ReadOptions) -> Result
         Format::MusicXml => crate::musicxml::read_musicxml(bytes, options),
         Format::Mxl => crate::musicxml::read_mxl(bytes, options),
         Format::Npz => crate::npz::read_npz(bytes),
-        Format::Png => Err(Error::UnsupportedFormat("PNG pictures can be written, not read".into())),
+        Format::Png => Err(Error::UnsupportedFormat(
+            "PNG pictures can be written, not read".into(),
+        )),
     }
 }
 
@@ -134,31 +140,39 @@ fn read_file_inner(path: &Path, options: &ReadOptions) -> Result<(Multitrack, Fo
         return Err(Error::Invalid("not a regular file".into()));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::Invalid(format!("{} bytes exceed the limit of {MAX_FILE_BYTES}", meta.len())));
+        return Err(Error::Invalid(format!(
+            "{} bytes exceed the limit of {MAX_FILE_BYTES}",
+            meta.len()
+        )));
     }
     let bytes = std::fs::read(path)?;
     if bytes.is_empty() {
         return Err(Error::Invalid("the file is empty".into()));
     }
     let sniffed = Format::sniff(&bytes);
-    let format = match (Format::from_path(path), sniffed) {
-        (Some(named), Some(seen)) if named != seen && !(named == Format::MusicXml && seen == Format::Mxl) => {
-            return Err(Error::UnsupportedFormat(format!(
-                "the extension says {} but the content looks like {}",
-                named.name(),
-                seen.name()
-            )))
-        }
-        (Some(named), _) => named,
-        (None, Some(seen)) => seen,
-        (None, None) => {
-            return Err(Error::UnsupportedFormat(
-                "neither the extension nor the content is MIDI, MusicXML, .mxl or pypianoroll .npz".into(),
-            ))
-        }
-    };
+    let format =
+        match (Format::from_path(path), sniffed) {
+            (Some(named), Some(seen))
+                if named != seen && !(named == Format::MusicXml && seen == Format::Mxl) =>
+            {
+                return Err(Error::UnsupportedFormat(format!(
+                    "the extension says {} but the content looks like {}",
+                    named.name(),
+                    seen.name()
+                )))
+            }
+            (Some(named), _) => named,
+            (None, Some(seen)) => seen,
+            (None, None) => return Err(Error::UnsupportedFormat(
+                "neither the extension nor the content is MIDI, MusicXML, .mxl or pypianoroll .npz"
+                    .into(),
+            )),
+        };
     if !format.is_readable() {
-        return Err(Error::UnsupportedFormat(format!("{} files cannot be read", format.name())));
+        return Err(Error::UnsupportedFormat(format!(
+            "{} files cannot be read",
+            format.name()
+        )));
     }
     let mut multitrack = read_bytes(&bytes, format, options)?;
     if multitrack.name.is_none() {
@@ -176,16 +190,18 @@ pub fn write_bytes(multitrack: &Multitrack, format: Format) -> Result<Vec<u8>> {
             let image = crate::plot::render(multitrack, &crate::plot::PlotOptions::default())?;
             crate::plot::encode_png(&image)
         }
-        Format::MusicXml | Format::Mxl => {
-            Err(Error::UnsupportedFormat(format!("writing {} is not supported", format.name())))
-        }
+        Format::MusicXml | Format::Mxl => Err(Error::UnsupportedFormat(format!(
+            "writing {} is not supported",
+            format.name()
+        ))),
     }
 }
 
 /// Writes `multitrack` to `path` in the format its extension names, atomically.
 pub fn write_file(multitrack: &Multitrack, path: &Path) -> Result<Format> {
     let format = Format::from_path(path).ok_or_else(|| {
-        Error::UnsupportedFormat("unknown output extension (use .mid, .npz or .png)".into()).in_file(path)
+        Error::UnsupportedFormat("unknown output extension (use .mid, .npz or .png)".into())
+            .in_file(path)
     })?;
     let bytes = write_bytes(multitrack, format).map_err(|e| e.in_file(path))?;
     write_atomic(path, &bytes)?;
@@ -200,8 +216,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let name = path.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
-        let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
         let result = (|| {
             let mut file = std::fs::File::create(&tmp)?;
             file.write_all(bytes)?;

@@ -496,7 +496,12 @@ mod tests {
         assert_eq!(m.downbeat_steps(), vec![0, 4, 7, 11]);
         // 1/128 at one step per beat: 32 bars per step, each step listed once.
         let mut m = song(1, 3);
-        m.set_time_signatures([TimeSignature { step: 0, numerator: 1, denominator: 128 }]).unwrap();
+        m.set_time_signatures([TimeSignature {
+            step: 0,
+            numerator: 1,
+            denominator: 128,
+        }])
+        .unwrap();
         assert_eq!(m.downbeat_steps(), vec![0, 1, 2]);
     }
 

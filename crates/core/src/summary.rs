@@ -58,7 +58,11 @@ impl Summary {
                 index,
                 name: t.name.clone(),
                 program: t.program.number(),
-                instrument: if t.is_drum { "Drums".to_string() } else { t.program.name().to_string() },
+                instrument: if t.is_drum {
+                    "Drums".to_string()
+                } else {
+                    t.program.name().to_string()
+                },
                 is_drum: t.is_drum,
                 kind: t.roll.kind(),
                 notes: t.roll.note_count(),
@@ -90,23 +94,28 @@ impl fmt::Display for Summary {
             "length:     {} steps = {} beats = {} bars, {:.1} s",
             self.steps, self.beats, self.bars, self.seconds
         )?;
-        let tempos: Vec<String> = self.tempos.iter().map(|t| format!("{:.2} qpm @{}", t.qpm, t.step)).collect();
+        let tempos: Vec<String> = self
+            .tempos
+            .iter()
+            .map(|t| format!("{:.2} qpm @{}", t.qpm, t.step))
+            .collect();
         writeln!(f, "tempo:      {}", tempos.join(", "))?;
-        let meters: Vec<String> =
-            self.time_signatures.iter().map(|t| format!("{}/{} @{}", t.numerator, t.denominator, t.step)).collect();
+        let meters: Vec<String> = self
+            .time_signatures
+            .iter()
+            .map(|t| format!("{}/{} @{}", t.numerator, t.denominator, t.step))
+            .collect();
         writeln!(f, "meter:      {}", meters.join(", "))?;
         writeln!(f, "tracks:     {}", self.tracks.len())?;
         for t in &self.tracks {
-            let range = t.pitch_range.as_ref().map_or("silent".to_string(), |(lo, hi)| format!("{lo}–{hi}"));
+            let range = t
+                .pitch_range
+                .as_ref()
+                .map_or("silent".to_string(), |(lo, hi)| format!("{lo}–{hi}"));
             writeln!(
                 f,
                 "  {:>2}  {:<24} {:>3} {:<26} {:>6} notes  {}",
-                t.index,
-                t.name,
-                t.program,
-                t.instrument,
-                t.notes,
-                range
+                t.index, t.name, t.program, t.instrument, t.notes, range
             )?;
         }
         Ok(())
@@ -126,8 +135,18 @@ mod tests {
             RollKind::Velocity,
             32,
             [
-                Note { pitch: Pitch::new(36).unwrap(), start: 0, end: 4, velocity: 90 },
-                Note { pitch: Pitch::new(43).unwrap(), start: 4, end: 8, velocity: 90 },
+                Note {
+                    pitch: Pitch::new(36).unwrap(),
+                    start: 0,
+                    end: 4,
+                    velocity: 90,
+                },
+                Note {
+                    pitch: Pitch::new(43).unwrap(),
+                    start: 4,
+                    end: 8,
+                    velocity: 90,
+                },
             ],
         );
         m.tracks.push(t);
@@ -136,7 +155,10 @@ mod tests {
         assert!((s.seconds - 4.0).abs() < 1e-12);
         assert_eq!(s.tracks[0].notes, 2);
         assert_eq!(s.tracks[0].instrument, "Electric Bass (finger)");
-        assert_eq!(s.tracks[0].pitch_range, Some(("C2".to_string(), "G2".to_string())));
+        assert_eq!(
+            s.tracks[0].pitch_range,
+            Some(("C2".to_string(), "G2".to_string()))
+        );
         let text = s.to_string();
         assert!(text.contains("8 beats = 2 bars"), "{text}");
         let json = serde_json::to_value(&s).unwrap();

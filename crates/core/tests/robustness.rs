@@ -73,7 +73,10 @@ fn mutate(original: &[u8], rng: &mut SplitMix) -> Vec<u8> {
 #[test]
 fn mutated_fixtures_never_panic() {
     let files = fixtures();
-    assert!(files.len() >= 3, "expected MIDI, MusicXML and npz fixtures, found {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected MIDI, MusicXML and npz fixtures, found {files:?}"
+    );
     let options = ReadOptions::default();
     let per_file = 6000 / files.len().max(1);
     let mut accepted = 0usize;
@@ -93,7 +96,10 @@ fn mutated_fixtures_never_panic() {
         }
     }
     // Both outcomes must occur, or the mutations are too weak (or too strong) to test anything.
-    assert!(accepted > 0 && refused > 0, "accepted {accepted}, refused {refused}");
+    assert!(
+        accepted > 0 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
 }
 
 #[test]
@@ -102,7 +108,10 @@ fn random_bytes_are_refused_by_every_reader() {
     for len in [0usize, 1, 3, 4, 13, 100, 4096] {
         let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         for format in [Format::Midi, Format::MusicXml, Format::Mxl, Format::Npz] {
-            assert!(read_bytes(&bytes, format, &ReadOptions::default()).is_err(), "{format:?} accepted {len} random bytes");
+            assert!(
+                read_bytes(&bytes, format, &ReadOptions::default()).is_err(),
+                "{format:?} accepted {len} random bytes"
+            );
         }
     }
 }
