@@ -114,12 +114,7 @@ fn bad_outputs_fail_before_any_work() {
     assert!(!out.exists());
 
     let unwritable = dir.path().join("no/such/dir/out.mid");
-    let midi = fixture("midi")
-        .read_dir()
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "mid"))
-        .unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
     assert_clean_failure(
         &run(&["convert".as_ref(), midi.as_os_str(), unwritable.as_os_str()]),
         "out.mid",
@@ -130,12 +125,7 @@ fn bad_outputs_fail_before_any_work() {
 #[test]
 fn convert_round_trips_through_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    let midi = fixture("midi")
-        .read_dir()
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "mid"))
-        .unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
     let npz = dir.path().join("a.npz");
     let back = dir.path().join("b.mid");
     let png = dir.path().join("c.png");
@@ -180,12 +170,7 @@ fn convert_round_trips_through_every_format() {
 #[test]
 fn plot_selects_bars() {
     let dir = tempfile::tempdir().unwrap();
-    let midi = fixture("midi")
-        .read_dir()
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "mid"))
-        .unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
     let png = dir.path().join("phrase.png");
     let out = run(&[
         "plot".as_ref(),
