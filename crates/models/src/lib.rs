@@ -111,8 +111,9 @@ pub fn device(choice: DeviceChoice) -> Result<Device, Error> {
 /// the gradient of the gradient. It has the kind of the inputs.
 ///
 /// # Errors
-/// [`Error::Shape`] if `real` and `fake` differ in shape or the critic does not give one score
-/// per sample; [`Error::Torch`] if libtorch rejects an operation (e.g. `alpha` does not broadcast).
+/// [`Error::Shape`] if `real` and `fake` differ in shape, `alpha` widens them, or the critic does
+/// not give one score per sample; [`Error::Torch`] if libtorch rejects an operation (e.g. `alpha`
+/// does not broadcast at all).
 pub fn gradient_penalty(
     critic: impl Fn(&Tensor) -> Tensor,
     real: &Tensor,
@@ -135,6 +136,12 @@ pub fn gradient_penalty(
         .f_add(&alpha.f_mul(&real.f_sub(&fake)?)?)?
         .detach()
         .set_requires_grad(true);
+    if x_hat.size() != shape {
+        return Err(Error::Shape(format!(
+            "alpha {:?} does not broadcast to {shape:?}",
+            alpha.size()
+        )));
+    }
     let scores = critic(&x_hat);
     let score_shape = scores.size();
     if score_shape.first() != Some(&batch) || usize::try_from(batch) != Ok(scores.numel()) {
@@ -147,7 +154,7 @@ pub fn gradient_penalty(
     let grads = Tensor::f_run_backward(&[&scores], &[&x_hat], true, true)?;
     let grad = grads
         .first()
-        .ok_or_else(|| Error::Shape("libtorch returned no input gradient".into()))?;
+        .ok_or_else(|| TchError::Torch("run_backward returned no input gradient".into()))?;
     let norms = grad
         .f_flatten(1, -1)?
         .f_norm_scalaropt_dim(2.0, [1], false)?; // [B]
@@ -203,6 +210,13 @@ mod tests {
         let batch_mean = |x: &Tensor| x.mean(Kind::Double);
         let err = gradient_penalty(batch_mean, &x, &x, &alpha).unwrap_err();
         assert!(matches!(err, Error::Shape(_)), "{err}");
+
+        let widening_alpha = Tensor::ones([2, 4, 1], F64);
+        let err = gradient_penalty(per_sample, &x, &x, &widening_alpha).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "shape: alpha [2, 4, 1] does not broadcast to [4, 3]"
+        );
 
         let bad_alpha = Tensor::ones([5, 1], F64);
         let err = gradient_penalty(per_sample, &x, &x, &bad_alpha).unwrap_err();
