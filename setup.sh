@@ -26,6 +26,11 @@ for arg in "$@"; do
 done
 
 step() { echo "==> setup: $*"; }
+need() { command -v "$1" >/dev/null || { echo "setup.sh: $1 not found: $2" >&2; exit 1; }; }
+
+# Fail before the long download if the build could not run anyway.
+need cargo "install a Rust toolchain (1.89 or newer), e.g. with rustup"
+need "${CXX:-c++}" "install a C++ compiler (torch-sys compiles libtorch's C bindings)"
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
 if [ ! -x .venv/bin/python ]; then
