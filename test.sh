@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every check, as CI runs it (.ci/run calls this script): formatting first (seconds, so a slip fails
+# before the long install), setup (venv, torch, release build), clippy with warnings as errors, and
+# the whole workspace's tests. Exits non-zero on the first failure; ends with cargo test's summary
+# lines and the time of each phase.
+#
+# Profiles: the libtorch crates (models, cli) are checked and tested in the release profile that
+# setup.sh has just built, because torch-sys compiles libtorch's C++ bindings once per profile
+# (minutes). museroll-core, which does not link libtorch, is tested in the dev profile: it builds
+# quickly and keeps integer-overflow checks on, so its hostile-input tests catch overflows.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log=$(mktemp)
+timings=()
+current=""
+
+# At the end, passed or not: cargo test's result line per test binary (named by its crate or file),
+# the time of each phase, and the phase that failed.
+finish() {
+    local status=$?
+    echo
+    echo "==> test: summary"
+    awk '/^ +Running /  { n = $0; sub(/.*\//, "", n); sub(/-[0-9a-f]+\)$/, "", n)
+                         name = ($2 == "unittests" ? "unit " : "test ") n }
+         /^ +Doc-tests / { name = "doc " $2 }
+         /^test result:/ { printf "%-40s %s\n", name, $0 }' "$log"
+    if [ "${#timings[@]}" -gt 0 ]; then printf '%s\n' "${timings[@]}"; fi
+    rm -f "$log"
+    if [ "$status" -eq 0 ]; then
+        echo "all checks passed"
+    else
+        echo "FAILED in phase '$current' (exit status $status)"
+    fi
+}
+trap finish EXIT
+
+# phase NAME COMMAND...: runs COMMAND with its output on the terminal and in $log, and times it.
+phase() {
+    local start=$SECONDS
+    current=$1
+    shift
+    echo "==> test: $current"
+    "$@" 2>&1 | tee -a "$log"
+    timings+=("$(printf '%-28s %4ds' "$current" $((SECONDS - start)))")
+}
+
+phase "fmt" cargo fmt --all --check
+phase "setup" ./setup.sh
+phase "clippy" cargo clippy --release --locked --workspace --all-targets -- -D warnings
+phase "test core (dev)" cargo test --locked --workspace --exclude museroll-models --exclude museroll-cli
+phase "test models, cli (release)" cargo test --release --locked -p museroll-models -p museroll-cli
