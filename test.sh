@@ -26,12 +26,17 @@ finish() {
          /^ +Doc-tests / { name = "doc " $2 }
          /^test result:/ { printf "%-40s %s\n", name, $0 }' "$log"
     if [ "${#timings[@]}" -gt 0 ]; then printf '%s\n' "${timings[@]}"; fi
-    rm -f "$log"
     if [ "$status" -eq 0 ]; then
         echo "all checks passed"
     else
         echo "FAILED in phase '$current' (exit status $status)"
     fi
+    # Last, the plain count over every test binary (CI reads the closing line).
+    awk '/^test result:/ { for (i = 1; i < NF; i++) {
+                               if ($(i + 1) ~ /^passed;?$/) passed += $i
+                               if ($(i + 1) ~ /^failed;?$/) failed += $i } }
+         END { if (passed + failed > 0) printf "total: %d passed, %d failed\n", passed, failed }' "$log"
+    rm -f "$log"
 }
 trap finish EXIT
 
