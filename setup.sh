@@ -26,12 +26,12 @@ for arg in "$@"; do
 done
 
 step() { echo "==> setup: $*"; }
+pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 need() { command -v "$1" >/dev/null || { echo "setup.sh: $1 not found: $2" >&2; exit 1; }; }
 
 # Fail before the long download if the build could not run anyway.
 need cargo "install a Rust toolchain (1.89 or newer), e.g. with rustup"
 need "${CXX:-c++}" "install a C++ compiler (torch-sys compiles libtorch's C bindings)"
-pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
 if [ ! -x .venv/bin/python ]; then
     step "creating the Python venv .venv (${PYTHON:-python3})"
@@ -60,7 +60,8 @@ if [ -n "$missing" ]; then
     pip install --quiet ${CI:+--no-cache-dir} "${missing[@]}"
     if [[ " ${missing[*]} " == *" torch==$TORCH_VERSION "* ]]; then
         # torch pulls triton (0.7 GB) for torch.compile's GPU kernels. libtorch never loads it and
-        # `import torch` does not need it, so a fresh install drops it. An existing venv is left alone.
+        # `import torch` does not need it, so it goes, but only right after this script installed
+        # torch: a venv that already had the right torch is left as it is.
         step "removing triton (torch.compile only; libtorch does not use it)"
         pip uninstall --quiet --yes triton
     fi
@@ -86,6 +87,6 @@ if [ "$linked" != "$TORCH_VERSION" ] || [ ! -e .libtorch/lib/libtorch_cpu.so ]; 
     exit 1
 fi
 
-step "cargo build --release (the first build compiles libtorch's C++ bindings: ~3 min)"
+step "cargo build --release (a first build compiles libtorch's C++ bindings: minutes)"
 cargo build --release --locked
 step "done: ./target/release/museroll"
