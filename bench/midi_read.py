@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """MIDI -> piano-roll: museroll vs pypianoroll.read, per file, same machine, one run.
 
-Usage (from the repository root, after ./setup.sh):
+Usage (from the repository root, after ./setup.sh --bench, which adds pypianoroll):
     .venv/bin/python bench/midi_read.py [--limit N] [--repeat K]
 
 The inputs are the Bach chorales of music21's corpus written as MIDI by music21 (10080 ticks per
