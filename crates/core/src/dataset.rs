@@ -60,9 +60,11 @@
 //! files) with [`BuildOptions::chorales`]: the four voices (Soprano, Alto, Tenor, Bass) as
 //! tracks, 4 bars of 4/4 at 4 steps per beat (16th notes), 48 pitches C2–B5 (the voices span
 //! C2–A5), a window at every bar, every voice singing in every phrase; 1536 bytes per phrase.
-//! Of the 410 files, 366 have four parts, 329 of them are in 4/4; they give **9 035 phrases**
-//! (8 126 for training from 296 chorales, 909 for validation from 33); 44 files are skipped for
-//! their number of parts, 37 for their meter.
+//! Of the 410 files, 45 are skipped for not having four parts and 37 (four-part chorales in 3/4
+//! or 3/2) for having no bar of 4/4; the other 328 give **3 553 phrases** (3 158 for training
+//! from 295 chorales, 395 for validation from 33), 5.5 MB, in 3 seconds (debug build, 2 cores).
+//! Transposition augmentation multiplies that: with `transpositions` −6 to +5 (all twelve keys)
+//! there are 40 163 phrases, 2 473 copies having left the range.
 //!
 //! # Reading
 //!

@@ -482,6 +482,13 @@ fn split_is_by_song_with_every_copy_on_one_side() {
     let expected: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
     assert_eq!(sources, expected);
     assert!(ds.origin(ds.len() as u32).is_none());
+    // The manifest reads back as written, a song's phrase origins on one line.
+    assert_eq!(&Manifest::read(ds.dir()).unwrap(), m);
+    let text = std::fs::read_to_string(ds.dir().join(MANIFEST_FILE)).unwrap();
+    assert!(
+        text.contains("\"phrases\": [[0, 0], [0, 1], [1, 0], [1, 1]]\n"),
+        "{text}"
+    );
 }
 
 /// Records what a build reports.

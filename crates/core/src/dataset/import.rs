@@ -96,6 +96,11 @@ impl Source {
         if source.phrases == 0 || shape.contains(&0) {
             return Err(Error::Invalid(format!("shape {shape:?} holds no phrase")));
         }
+        if source.phrases > u32::MAX as usize {
+            return Err(Error::Invalid(format!(
+                "shape {shape:?}: a dataset holds at most 2^32 - 1 phrases"
+            )));
+        }
         Ok(source)
     }
 
@@ -334,7 +339,8 @@ fn import_dense(
     progress: &dyn Progress,
 ) -> Result<Manifest> {
     let input = BufReader::new(File::open(file)?);
-    let mut array = NpyReader::open(".npy".into(), input, usize::MAX)?;
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let mut array = NpyReader::open(name.into_owned(), input, usize::MAX)?;
     array.require_integers()?;
     let source = Source::from_shape(array.shape())?;
     if array.fortran_order() {

@@ -16,8 +16,8 @@ pub const VERSION: u32 = 1;
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The phrases' file name inside a dataset directory.
 pub const PHRASES_FILE: &str = "phrases.bin";
-/// The largest manifest read (about 10 bytes per phrase: 100 000 phrases take 1 MB).
-pub const MAX_MANIFEST_BYTES: u64 = 1 << 30;
+/// The largest manifest read (10 to 20 bytes per phrase: 100 000 phrases take 1 to 2 MB).
+pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
 /// The part of a dataset a phrase belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -328,6 +328,17 @@ impl Manifest {
         self.tracks.iter().map(|t| t.is_drum).collect()
     }
 
+    /// The manifest as JSON: objects one key per line, arrays on one line, so that a song's
+    /// phrase origins take one line however many there are.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, Layout::default());
+        serde::Serialize::serialize(self, &mut serializer)
+            .map_err(|e| Error::Invalid(format!("manifest: {e}")))?;
+        out.push(b'\n');
+        Ok(out)
+    }
+
     /// A few lines for people (`museroll data info`).
     pub fn summary(&self) -> String {
         use std::fmt::Write;
@@ -404,5 +415,72 @@ impl Manifest {
             }
         }
         out
+    }
+}
+
+/// The JSON layout of [`Manifest::to_json`].
+#[derive(Default)]
+struct Layout {
+    /// Objects open around the current position.
+    depth: usize,
+    /// Whether the innermost open object has a key yet.
+    has_value: bool,
+}
+
+impl Layout {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Layout {
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
     }
 }

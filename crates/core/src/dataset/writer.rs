@@ -126,9 +126,7 @@ impl Writer {
         let mut manifest = complete(songs, self.phrases);
         manifest.split = manifest.count_split();
         manifest.check()?;
-        let json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| Error::Invalid(format!("manifest: {e}")))?;
-        crate::io::write_atomic(&self.partial.join(MANIFEST_FILE), &json)?;
+        crate::io::write_atomic(&self.partial.join(MANIFEST_FILE), &manifest.to_json()?)?;
         std::fs::rename(&self.partial, &self.out).map_err(|e| Error::Io(e).in_file(&self.out))?;
         self.partial = PathBuf::new();
         Ok(manifest)
