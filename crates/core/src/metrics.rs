@@ -400,3 +400,58 @@ fn report(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{Pitch, Resolution};
+
+    fn shape(samples: usize) -> PhraseShape {
+        PhraseShape {
+            samples,
+            tracks: 2,
+            bars: 2,
+            steps_per_bar: 4,
+            pitches: 12,
+            lowest_pitch: Pitch::MIDDLE_C,
+            resolution: Resolution::new(1).unwrap(),
+        }
+    }
+
+    #[test]
+    fn accumulator_adds_uneven_chunks_and_refuses_other_shapes() {
+        let cells = 2 * 2 * 4 * 12;
+        let data: Vec<u8> = (0..21 * cells).map(|i| u8::from(i % 11 < 3)).collect();
+        let drums = [true, false];
+        let config = MetricsConfig::default();
+        let all = evaluate(&PhraseView::new(&data, shape(21), &drums).unwrap(), &config).unwrap();
+        let mut accumulator = Accumulator::new(&config, shape(0), &drums).unwrap();
+        // 8 + 8 + 5 samples: the same groups of 8 as one evaluation, so the same sums.
+        for chunk in data.chunks(8 * cells) {
+            let n = chunk.len() / cells;
+            accumulator
+                .add(&PhraseView::new(chunk, shape(n), &drums).unwrap())
+                .unwrap();
+        }
+        let report = accumulator.report();
+        assert_eq!(report.samples, 21);
+        let json = |r: &MetricsReport| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&report), json(&all));
+
+        let other = PhraseShape {
+            pitches: 24,
+            ..shape(1)
+        };
+        let cells24 = vec![0u8; 2 * 2 * 4 * 24];
+        let e = accumulator
+            .add(&PhraseView::new(&cells24, other, &drums).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("1×2×2×4×24"), "{e}");
+        let one = &data[..cells];
+        let e = accumulator
+            .add(&PhraseView::new(one, shape(1), &[false, false]).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("drum flags [false, false]"), "{e}");
+        assert!(Accumulator::new(&config, shape(0), &[true]).is_err());
+    }
+}

@@ -208,6 +208,47 @@ fn only_runs_of_4_4_bars_are_cut_and_other_meters_counted() {
 }
 
 #[test]
+fn midi_npz_and_musicxml_give_the_same_phrases() {
+    let dir = tempfile::tempdir().unwrap();
+    // C4 for a bar, then D4 for a bar; the npz copy at 4 steps per beat is re-timed.
+    let notes: Notes = &[(60, 0, 16), (62, 16, 32)];
+    write(
+        dir.path(),
+        "a.mid",
+        &song(4, 2, &[("Piano", 0, false, notes)]),
+    );
+    write(
+        dir.path(),
+        "b.npz",
+        &song(4, 2, &[("Piano", 0, false, notes)]),
+    );
+    let measure = |number: u32, step: char, attributes: &str| {
+        format!(
+            "<measure number=\"{number}\">{attributes}<note><pitch><step>{step}</step>\
+             <octave>4</octave></pitch><duration>4</duration></note></measure>"
+        )
+    };
+    let xml = format!(
+        "<score-partwise><part-list><score-part id=\"P1\"><part-name>Piano</part-name>\
+         </score-part></part-list><part id=\"P1\">{}{}</part></score-partwise>",
+        measure(
+            1,
+            'C',
+            "<attributes><divisions>1</divisions><time><beats>4</beats>\
+             <beat-type>4</beat-type></time></attributes>"
+        ),
+        measure(2, 'D', "")
+    );
+    std::fs::write(dir.path().join("c.musicxml"), xml).unwrap();
+    let ds = build_in(dir.path(), "ds", &[dir.path().to_path_buf()], &small());
+    assert_eq!(ds.len(), 3);
+    let expected: Vec<(usize, usize, usize)> = (0..8).map(|t| (0, t, 2 * (t / 4))).collect();
+    for i in 0..3 {
+        assert_eq!(sounding(&ds, i), expected, "{:?}", ds.origin(i));
+    }
+}
+
+#[test]
 fn hop_and_seeded_random_windows() {
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a/song.mid", &bar_song(8));

@@ -78,7 +78,7 @@ pub enum Layout {
 }
 
 fn program(n: u8) -> Program {
-    Program::new(n & 127).unwrap_or_default()
+    Program::new(n).unwrap_or_default()
 }
 
 fn pitched(name: &str, number: u8, ranges: &[[u8; 2]]) -> ProgramTrack {
