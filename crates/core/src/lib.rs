@@ -4,8 +4,10 @@
 //!   metadata, an onset plane so repeated notes stay distinct);
 //! - [`midi`], [`musicxml`], [`npz`]: readers and writers for the formats users have;
 //! - [`plot`]: piano-roll pictures;
-//! - [`io`]: reading and writing any supported file by its extension.
+//! - [`io`]: reading and writing any supported file by its extension;
+//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
 
+pub mod dataset;
 pub mod error;
 pub mod gm;
 pub mod io;

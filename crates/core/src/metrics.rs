@@ -79,7 +79,7 @@ pub use config::{Chroma, MetricsConfig, Mode, Scale, SilentBeats};
 pub use phrase::{Cell, Phrase, PhraseShape, PhraseView};
 pub use report::{Metric, MetricSummary, MetricsReport, PairStat, Stat, TdSummary};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use kernels::{BarValues, Tables, N_METRICS};
 use rayon::prelude::*;
 
@@ -126,30 +126,125 @@ pub fn evaluate<C: Cell>(
     phrase: &PhraseView<'_, C>,
     config: &MetricsConfig,
 ) -> Result<MetricsReport> {
-    let shape = phrase.shape();
-    let is_drum = phrase.is_drum();
-    let pairs = config.check(&shape, is_drum)?;
-    let tables = Tables::new(config, &shape);
-    let slots = shape.tracks * N_METRICS + pairs.len();
-    let partials: Vec<Vec<Acc>> = (0..shape.samples.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut work = Work::new(&shape, &pairs, &tables);
-            let mut acc = vec![Acc::default(); slots];
-            let end = ((chunk + 1) * CHUNK).min(shape.samples);
-            for sample in chunk * CHUNK..end {
-                work.sample(phrase.sample(sample), is_drum, &mut acc);
-            }
-            acc
-        })
-        .collect();
-    let mut total = vec![Acc::default(); slots];
-    for partial in partials {
-        for (t, p) in total.iter_mut().zip(partial) {
-            t.merge(p);
+    let mut accumulator = Accumulator::new(config, phrase.shape(), phrase.is_drum())?;
+    accumulator.add(phrase)?;
+    Ok(accumulator.report())
+}
+
+/// An evaluation fed in pieces: phrases too many to hold at once (a whole dataset) are added
+/// chunk by chunk, and the report is that of all of them together.
+///
+/// The sums are kept per metric, track and TD pair, and each chunk's samples are added in fixed
+/// groups of 8 in order, exactly as [`evaluate`] adds them; so when every chunk but the last holds
+/// a multiple of 8 samples, the report is bit for bit the one [`evaluate`] gives on all the
+/// samples at once.
+///
+/// ```
+/// use museroll_core::metrics::{evaluate, Accumulator, MetricsConfig, PhraseShape, PhraseView};
+/// use museroll_core::{Pitch, Resolution};
+/// let shape = PhraseShape {
+///     samples: 16, tracks: 1, bars: 1, steps_per_bar: 4, pitches: 12,
+///     lowest_pitch: Pitch::MIDDLE_C, resolution: Resolution::new(1).unwrap(),
+/// };
+/// let data: Vec<u8> = (0..16 * 4 * 12).map(|i| u8::from(i % 5 == 0)).collect();
+/// let config = MetricsConfig::default();
+/// let all = evaluate(&PhraseView::new(&data, shape, &[false]).unwrap(), &config).unwrap();
+/// let mut accumulator = Accumulator::new(&config, shape, &[false]).unwrap();
+/// for half in data.chunks(8 * 4 * 12) {
+///     let shape = PhraseShape { samples: 8, ..shape };
+///     accumulator.add(&PhraseView::new(half, shape, &[false]).unwrap()).unwrap();
+/// }
+/// // (NaN, where a metric measured nothing, is not equal to itself: compare the JSON.)
+/// let json = |r| serde_json::to_string(&r).unwrap();
+/// assert_eq!(json(accumulator.report()), json(all));
+/// ```
+pub struct Accumulator {
+    config: MetricsConfig,
+    /// The phrase shape; `samples` counts the samples added so far.
+    shape: PhraseShape,
+    is_drum: Vec<bool>,
+    pairs: Vec<[usize; 2]>,
+    tables: Tables,
+    total: Vec<Acc>,
+}
+
+impl Accumulator {
+    /// An empty evaluation of phrases of `shape` (its `samples` is ignored) with one drum flag
+    /// per track. Fails on a configuration that does not fit the shape, as [`evaluate`] does.
+    pub fn new(config: &MetricsConfig, shape: PhraseShape, is_drum: &[bool]) -> Result<Self> {
+        let shape = PhraseShape {
+            samples: 0,
+            ..shape
+        };
+        shape.cells()?;
+        if is_drum.len() != shape.tracks {
+            return Err(Error::Invalid(format!(
+                "{} drum flags for {} tracks",
+                is_drum.len(),
+                shape.tracks
+            )));
         }
+        let pairs = config.check(&shape, is_drum)?;
+        let tables = Tables::new(config, &shape);
+        let slots = shape.tracks * N_METRICS + pairs.len();
+        Ok(Accumulator {
+            config: config.clone(),
+            shape,
+            is_drum: is_drum.to_vec(),
+            pairs,
+            tables,
+            total: vec![Acc::default(); slots],
+        })
     }
-    Ok(report(config, &shape, is_drum, &pairs, &total))
+
+    /// Adds every sample of `phrase`, whose shape (but for the number of samples) and drum flags
+    /// must be those given to [`Accumulator::new`].
+    pub fn add<C: Cell>(&mut self, phrase: &PhraseView<'_, C>) -> Result<()> {
+        let shape = phrase.shape();
+        let one = |s: PhraseShape| PhraseShape { samples: 1, ..s };
+        if one(shape) != one(self.shape) || phrase.is_drum() != self.is_drum {
+            return Err(Error::Invalid(format!(
+                "phrases of shape {} and drum flags {:?} cannot join an evaluation of shape {} \
+                 and drum flags {:?}",
+                one(shape),
+                phrase.is_drum(),
+                one(self.shape),
+                self.is_drum
+            )));
+        }
+        let slots = self.total.len();
+        let (this, is_drum) = (&*self, phrase.is_drum());
+        let partials: Vec<Vec<Acc>> = (0..shape.samples.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut work = Work::new(&this.shape, &this.pairs, &this.tables);
+                let mut acc = vec![Acc::default(); slots];
+                let end = ((chunk + 1) * CHUNK).min(shape.samples);
+                for sample in chunk * CHUNK..end {
+                    work.sample(phrase.sample(sample), is_drum, &mut acc);
+                }
+                acc
+            })
+            .collect();
+        for partial in partials {
+            for (t, p) in self.total.iter_mut().zip(partial) {
+                t.merge(p);
+            }
+        }
+        self.shape.samples += shape.samples;
+        Ok(())
+    }
+
+    /// The report of every sample added so far.
+    pub fn report(&self) -> MetricsReport {
+        report(
+            &self.config,
+            &self.shape,
+            &self.is_drum,
+            &self.pairs,
+            &self.total,
+        )
+    }
 }
 
 /// Per-task scratch space, allocated once per chunk of samples.
@@ -303,5 +398,60 @@ fn report(
             aggregate: report::nan_mean(pairs.iter().map(|p| p.mean)),
             pairs,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{Pitch, Resolution};
+
+    fn shape(samples: usize) -> PhraseShape {
+        PhraseShape {
+            samples,
+            tracks: 2,
+            bars: 2,
+            steps_per_bar: 4,
+            pitches: 12,
+            lowest_pitch: Pitch::MIDDLE_C,
+            resolution: Resolution::new(1).unwrap(),
+        }
+    }
+
+    #[test]
+    fn accumulator_adds_uneven_chunks_and_refuses_other_shapes() {
+        let cells = 2 * 2 * 4 * 12;
+        let data: Vec<u8> = (0..21 * cells).map(|i| u8::from(i % 11 < 3)).collect();
+        let drums = [true, false];
+        let config = MetricsConfig::default();
+        let all = evaluate(&PhraseView::new(&data, shape(21), &drums).unwrap(), &config).unwrap();
+        let mut accumulator = Accumulator::new(&config, shape(0), &drums).unwrap();
+        // 8 + 8 + 5 samples: the same groups of 8 as one evaluation, so the same sums.
+        for chunk in data.chunks(8 * cells) {
+            let n = chunk.len() / cells;
+            accumulator
+                .add(&PhraseView::new(chunk, shape(n), &drums).unwrap())
+                .unwrap();
+        }
+        let report = accumulator.report();
+        assert_eq!(report.samples, 21);
+        let json = |r: &MetricsReport| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&report), json(&all));
+
+        let other = PhraseShape {
+            pitches: 24,
+            ..shape(1)
+        };
+        let cells24 = vec![0u8; 2 * 2 * 4 * 24];
+        let e = accumulator
+            .add(&PhraseView::new(&cells24, other, &drums).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("1×2×2×4×24"), "{e}");
+        let one = &data[..cells];
+        let e = accumulator
+            .add(&PhraseView::new(one, shape(1), &[false, false]).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains("drum flags [false, false]"), "{e}");
+        assert!(Accumulator::new(&config, shape(0), &[true]).is_err());
     }
 }

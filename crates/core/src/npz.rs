@@ -52,8 +52,8 @@
 //! bounded by the rolls themselves.
 //!
 //! MuseGAN's training arrays (`shape` + `nonzero`, the COO coordinates of a bool tensor of phrases
-//! × bars × steps × 84 pitches × tracks) are a batch of fixed-size phrases, not one song, and are
-//! not read here.
+//! × bars × steps × 84 pitches × tracks) are a batch of fixed-size phrases, not one song: they are
+//! imported as a dataset by [`crate::dataset::import_musegan`], with this module's `.npy` reader.
 
 use crate::error::{Error, Result};
 use crate::multitrack::{Multitrack, Tempo, TimeSignature};
@@ -683,12 +683,14 @@ impl Dtype {
 ///
 /// The Fortran-order flag is read but not kept: every array pypianoroll stores is a vector `(n,)`
 /// or a column `(n, 1)`, whose bytes are the same in either order, and [`NpyReader::vector_len`]
-/// refuses every other shape.
-struct NpyReader<R> {
+/// refuses every other shape. ([`crate::dataset`] reads MuseGAN's phrase arrays with it too, and
+/// checks the flag there.)
+pub(crate) struct NpyReader<R> {
     /// The member's name, for messages.
     name: String,
     dtype: Dtype,
     shape: Vec<usize>,
+    fortran_order: bool,
     /// Number of elements.
     len: usize,
     /// Elements not read yet.
@@ -698,9 +700,10 @@ struct NpyReader<R> {
 
 impl<R: Read> NpyReader<R> {
     /// Reads the header of the array `name`; refuses one of more than `max_len` elements.
-    fn open(name: String, input: R, max_len: usize) -> Result<NpyReader<R>> {
+    pub(crate) fn open(name: String, input: R, max_len: usize) -> Result<NpyReader<R>> {
         let mut input = std::io::BufReader::with_capacity(1 << 16, input);
-        let (dtype, shape) = read_header(&mut input).map_err(|e| bad(format!("{name}: {e}")))?;
+        let (dtype, shape, fortran_order) =
+            read_header(&mut input).map_err(|e| bad(format!("{name}: {e}")))?;
         let len = shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -714,10 +717,21 @@ impl<R: Read> NpyReader<R> {
             name,
             dtype,
             shape,
+            fortran_order,
             len,
             left: len,
             input,
         })
+    }
+
+    /// The shape.
+    pub(crate) fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// True when the elements are stored in Fortran (column-major) order.
+    pub(crate) fn fortran_order(&self) -> bool {
+        self.fortran_order
     }
 
     /// The length of a vector `(n,)` or column `(n, 1)` (the shapes pypianoroll writes).
@@ -731,7 +745,7 @@ impl<R: Read> NpyReader<R> {
         }
     }
 
-    fn require_integers(&self) -> Result<()> {
+    pub(crate) fn require_integers(&self) -> Result<()> {
         if self.dtype.kind == Kind::Float {
             return Err(bad(format!(
                 "{}: integers expected, found {}",
@@ -764,7 +778,7 @@ impl<R: Read> NpyReader<R> {
     /// The next element as an integer (booleans as 0/1; unsigned values past `i64::MAX`
     /// saturate, which every later range check refuses). Call [`NpyReader::require_integers`]
     /// first: floats read here as their raw bits.
-    fn int(&mut self) -> Result<i64> {
+    pub(crate) fn int(&mut self) -> Result<i64> {
         let bits = self.bits()?;
         let shift = 64 - 8 * self.dtype.size as u32;
         Ok(match self.dtype.kind {
@@ -799,7 +813,7 @@ impl<R: Read> NpyReader<R> {
 
     /// Checks that every element was read and nothing follows (which also lets the zip reader
     /// verify the member's checksum).
-    fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(mut self) -> Result<()> {
         if self.left > 0 {
             return Err(bad(format!(
                 "{}: {} elements left unread",
@@ -818,8 +832,8 @@ impl<R: Read> NpyReader<R> {
     }
 }
 
-/// Reads the magic, version and header dict of a `.npy` stream.
-fn read_header(input: &mut impl Read) -> std::result::Result<(Dtype, Vec<usize>), String> {
+/// Reads the magic, version and header dict of a `.npy` stream: dtype, shape, Fortran order.
+fn read_header(input: &mut impl Read) -> std::result::Result<(Dtype, Vec<usize>, bool), String> {
     let truncated = |_| "truncated .npy header".to_string();
     let mut start = Vec::with_capacity(8);
     input
@@ -855,8 +869,8 @@ fn read_header(input: &mut impl Read) -> std::result::Result<(Dtype, Vec<usize>)
     parse_header(header)
 }
 
-/// `descr` and `shape` of a `.npy` header dict (a Python literal).
-fn parse_header(header: &str) -> std::result::Result<(Dtype, Vec<usize>), String> {
+/// `descr`, `shape` and `fortran_order` of a `.npy` header dict (a Python literal).
+fn parse_header(header: &str) -> std::result::Result<(Dtype, Vec<usize>, bool), String> {
     let mut p = Literal {
         text: header.as_bytes(),
         pos: 0,
@@ -877,10 +891,10 @@ fn parse_header(header: &str) -> std::result::Result<(Dtype, Vec<usize>), String
             break;
         }
     }
-    let (Some(descr), Some(_), Some(shape)) = (descr, fortran, shape) else {
+    let (Some(descr), Some(fortran), Some(shape)) = (descr, fortran, shape) else {
         return Err("the .npy header lacks descr, fortran_order or shape".into());
     };
-    Ok((Dtype::parse(&descr)?, shape))
+    Ok((Dtype::parse(&descr)?, shape, fortran))
 }
 
 /// A cursor over the Python literal of a `.npy` header.
