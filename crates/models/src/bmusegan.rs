@@ -492,17 +492,23 @@ impl Refiner {
     }
 }
 
+/// The layers of the proposed and ablated-I discriminators.
+#[derive(Debug)]
+struct Streams {
+    private: Vec<Private>,
+    shared: Stack,
+    /// The onset/offset stream (proposed only).
+    onset: Option<Stack>,
+    /// The chroma stream (proposed only).
+    chroma: Option<Stack>,
+    merged: Stack,
+}
+
 /// The layers of a discriminator variant.
 #[derive(Debug)]
 enum Body {
-    /// Proposed (with the onset and chroma streams) or ablated-I (without).
-    Streams {
-        private: Vec<Private>,
-        shared: Stack,
-        onset: Option<Stack>,
-        chroma: Option<Stack>,
-        merged: Stack,
-    },
+    /// Proposed or ablated-I.
+    Streams(Box<Streams>),
     /// Ablated-II: one network over all tracks.
     Single(Stack),
 }
@@ -651,13 +657,13 @@ impl Discriminator {
                 &head(512),
             )?;
             rows.extend_from_slice(merged.rows());
-            Body::Streams {
+            Body::Streams(Box::new(Streams {
                 private,
                 shared,
                 onset,
                 chroma,
                 merged,
-            }
+            }))
         };
         let summary = NetworkSummary::new("discriminator", d.sample.to_vec(), vec![1], rows);
         Ok(Self {
@@ -677,27 +683,28 @@ impl Discriminator {
         check_input(x, &self.sample, "discriminator")?;
         match &self.body {
             Body::Single(net) => net.forward_t(x, train),
-            Body::Streams {
-                private,
-                shared,
-                onset,
-                chroma,
-                merged,
-            } => {
+            Body::Streams(streams) => {
+                let Streams {
+                    private,
+                    shared,
+                    onset,
+                    chroma,
+                    merged,
+                } = streams.as_ref();
                 let tracks = (0i64..)
                     .zip(private)
                     .map(|(t, p)| p.forward_t(&x.f_narrow(1, t, 1)?, train))
                     .collect::<Result<Vec<_>, _>>()?;
-                let mut streams = vec![shared.forward_t(&Tensor::f_cat(&tracks, 1)?, train)?];
+                let mut outputs = vec![shared.forward_t(&Tensor::f_cat(&tracks, 1)?, train)?];
                 if let Some(onset) = onset {
                     let feature = onset_feature(x, &self.drum_tracks)?;
-                    streams.push(onset.forward_t(&feature, train)?);
+                    outputs.push(onset.forward_t(&feature, train)?);
                 }
                 if let Some(chroma) = chroma {
                     let feature = chroma_feature(x, self.beats)?;
-                    streams.push(chroma.forward_t(&feature, train)?);
+                    outputs.push(chroma.forward_t(&feature, train)?);
                 }
-                merged.forward_t(&Tensor::f_cat(&streams, 1)?, train)
+                merged.forward_t(&Tensor::f_cat(&outputs, 1)?, train)
             }
         }
     }

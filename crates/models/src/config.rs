@@ -270,19 +270,19 @@ impl BinaryMuseGanConfig {
                 self.steps_per_bar, self.time_factors
             ));
         }
-        if self.beats_per_bar == 0 || self.steps_per_bar % self.beats_per_bar != 0 {
+        if self.beats_per_bar == 0 || !self.steps_per_bar.is_multiple_of(self.beats_per_bar) {
             return bad(format!(
                 "beats_per_bar {} does not divide steps_per_bar {}",
                 self.beats_per_bar, self.steps_per_bar
             ));
         }
-        if self.pitches == 0 || self.pitches % 12 != 0 {
+        if self.pitches == 0 || !self.pitches.is_multiple_of(12) {
             return bad(format!(
                 "pitches {} is not a whole number of octaves (a positive multiple of 12)",
                 self.pitches
             ));
         }
-        if self.lowest_pitch % 12 != 0 {
+        if !self.lowest_pitch.is_multiple_of(12) {
             return bad(format!(
                 "lowest_pitch {} is not a C (a multiple of 12)",
                 self.lowest_pitch

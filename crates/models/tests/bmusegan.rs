@@ -77,12 +77,6 @@ fn chorale_networks_have_the_documented_shapes() {
     check_shapes(&BinaryMuseGanConfig::chorale());
 }
 
-/// The paper-sized forward passes at batch 2 take well under a second on a CPU.
-#[test]
-fn paper_networks_have_the_documented_shapes() {
-    check_shapes(&BinaryMuseGanConfig::bmusegan());
-}
-
 /// Parameter counts implied by Appendix Table 3 (every conv/tconv/dense has a bias; batch norm
 /// has a scale and a shift per channel; T = 8 tracks):
 ///
@@ -126,7 +120,23 @@ fn paper_parameter_counts_match_table_3() {
 
 #[test]
 fn summary_lists_layers_with_shapes_and_serialises() {
+    // The paper-sized forward passes take seconds on a loaded CPU: the shapes are checked on
+    // the inferred shapes, which the tiny and chorale tests check against forward passes.
     let s = summary(&BinaryMuseGanConfig::bmusegan()).unwrap();
+    let shapes: Vec<_> = s
+        .networks
+        .iter()
+        .map(|n| (n.input_shape.clone(), n.output_shape.clone()))
+        .collect();
+    let roll = vec![8, 4, 96, 84];
+    assert_eq!(
+        shapes,
+        [
+            (vec![128], roll.clone()),
+            (roll.clone(), roll.clone()),
+            (roll, vec![1])
+        ]
+    );
     let g = &s.networks[0];
     let first = &g.layers[0];
     assert_eq!(
