@@ -77,6 +77,28 @@ fn chorale_networks_have_the_documented_shapes() {
     check_shapes(&BinaryMuseGanConfig::chorale());
 }
 
+/// The paper-sized generator and discriminators at batch 2 (the refiner's 64-channel SAME
+/// convolutions over 4 × 96 × 84 take seconds on a loaded CPU: it is shape-preserving by
+/// construction and checked on the tiny and chorale presets).
+#[test]
+fn paper_generator_and_discriminators_have_the_documented_shapes() {
+    tch::manual_seed(1);
+    let cfg = BinaryMuseGanConfig::bmusegan();
+    let vs = nn::VarStore::new(Device::Cpu);
+    let g = Generator::new(&(vs.root() / "g"), &cfg).unwrap();
+    let x = tch::no_grad(|| g.forward_t(&Tensor::randn([2, 128], F32), false)).unwrap();
+    assert_eq!(x.size(), [2, 8, 4, 96, 84]);
+    for variant in VARIANTS {
+        let cfg = BinaryMuseGanConfig {
+            discriminator: variant,
+            ..cfg.clone()
+        };
+        let d = Discriminator::new(&(vs.root() / format!("{variant:?}")), &cfg).unwrap();
+        let score = tch::no_grad(|| d.forward_t(&x, false)).unwrap();
+        assert_eq!(score.size(), [2, 1], "{variant:?}");
+    }
+}
+
 /// Parameter counts implied by Appendix Table 3 (every conv/tconv/dense has a bias; batch norm
 /// has a scale and a shift per channel; T = 8 tracks):
 ///
