@@ -9,7 +9,6 @@
 //! - [`gradient_penalty`] is the WGAN-GP penalty, computed with a gradient of a gradient (the
 //!   critic is trained through its input gradient), so every GAN here trains its critic the same
 //!   way.
-//!
 //! - [`BinaryMuseGanConfig`] (module [`config`]) describes a BinaryMuseGAN; [`Generator`],
 //!   [`Refiner`] and [`Discriminator`] (module [`bmusegan`]) are its networks, and [`summary()`]
 //!   tabulates their layers and parameter counts.
