@@ -9,12 +9,28 @@
 //! - [`gradient_penalty`] is the WGAN-GP penalty, computed with a gradient of a gradient (the
 //!   critic is trained through its input gradient), so every GAN here trains its critic the same
 //!   way.
+//! - [`BinaryMuseGanConfig`] (module [`config`]) describes a BinaryMuseGAN; [`Generator`],
+//!   [`Refiner`] and [`Discriminator`] (module [`bmusegan`]) are its networks, and [`summary()`]
+//!   tabulates their layers and parameter counts.
 //!
 //! Tensor operations whose inputs come from callers use libtorch's fallible forms (`f_*`), so a
 //! shape mismatch is an [`Error`], not a panic.
 
 use std::fmt;
 use std::str::FromStr;
+
+pub mod bmusegan;
+pub mod config;
+mod layers;
+pub mod summary;
+
+pub use bmusegan::{
+    binary_neuron, chroma_feature, onset_feature, Discriminator, Generator, Refiner,
+};
+pub use config::{
+    BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, PitchLayers, PRESETS,
+};
+pub use summary::{summary, LayerSummary, ModelSummary, NetworkSummary};
 
 use tch::{Device, TchError, Tensor};
 
@@ -27,6 +43,9 @@ pub enum Error {
     /// A device name other than `cpu`, `cuda` or `auto`.
     #[error("unknown device '{0}' (expected cpu, cuda or auto)")]
     UnknownDevice(String),
+    /// A model configuration that cannot be built (bad sizes, strides that do not tile, …).
+    #[error("invalid model configuration: {0}")]
+    Config(String),
     /// Tensors or a model output of the wrong shape.
     #[error("shape: {0}")]
     Shape(String),
