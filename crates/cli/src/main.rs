@@ -10,6 +10,9 @@ use museroll_core::{Multitrack, Resolution};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod data;
+mod venv;
+
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
 #[derive(Parser)]
 #[command(name = "museroll", version, about)]
@@ -59,6 +62,29 @@ enum Command {
         /// Height of each track's lane in pixels.
         #[arg(long)]
         lane_height: Option<u32>,
+    },
+    /// Datasets: build one from music files, show it, measure it, import MuseGAN arrays.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Compare samples with a dataset on the objective metrics (the BinaryMuseGAN paper's
+    /// Table 1 form: training data vs samples, aggregate and per track).
+    Eval {
+        /// A dataset directory, or music files (a file or directory of MIDI / MusicXML / .npz).
+        samples: PathBuf,
+        /// The dataset to compare with.
+        #[arg(long)]
+        reference: PathBuf,
+        #[command(flatten)]
+        options: data::EvalOptions,
+    },
+    /// Show a model's architecture (layers, output shapes, parameters) without training.
+    Model {
+        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4) or tiny.
+        #[arg(long, default_value = "chorale")]
+        preset: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -136,6 +162,21 @@ fn run(cli: Cli) -> Result<()> {
             let image = plot::render(&multitrack, &options).map_err(|e| e.in_file(&input))?;
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
+        }
+        Command::Data(command) => data::run(command)?,
+        Command::Eval {
+            samples,
+            reference,
+            options,
+        } => data::eval(&samples, &reference, &options)?,
+        Command::Model { preset, json } => {
+            let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
+            let summary = museroll_models::summary(&config)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
         }
     }
     Ok(())

@@ -194,3 +194,118 @@ fn plot_selects_bars() {
     ]);
     assert_clean_failure(&out, "does not exist", "bar 100000");
 }
+
+#[test]
+fn dataset_build_info_stats_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    let midi = fixture("midi/bwv66.6.mid");
+    let build = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        midi.as_os_str(),
+        "--out".as_ref(),
+        ds.as_os_str(),
+        "--tracks".as_ref(),
+        "satb".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "4".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "36".as_ref(),
+        "--pitches".as_ref(),
+        "48".as_ref(),
+        "--hop".as_ref(),
+        "1".as_ref(),
+        "--validation".as_ref(),
+        "0".as_ref(),
+    ]);
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    // bwv66.6 has a one-beat pickup then 9 full 4/4 bars (the padded pickup bar is the 10th):
+    // 2-bar windows at every bar over the 4/4 bars.
+    assert!(
+        stdout.contains("phrases of 4 tracks × 2 bars × 16 steps × 48 pitches"),
+        "{stdout}"
+    );
+
+    let info = run(&["data".as_ref(), "info".as_ref(), ds.as_os_str()]);
+    assert!(info.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&info.stdout),
+        stdout
+            .lines()
+            .take_while(|l| !l.starts_with("wrote"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+
+    let json = dir.path().join("stats.json");
+    let stats = run(&[
+        "data".as_ref(),
+        "stats".as_ref(),
+        ds.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(
+        stats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stats.stderr)
+    );
+    let table = String::from_utf8_lossy(&stats.stdout);
+    assert!(
+        table.contains("| metric | dataset |") && table.contains("### Soprano"),
+        "{table}"
+    );
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    // Every phrase was measured (the training split is all of them here).
+    let phrases: u64 = stdout.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(phrases > 0);
+    assert_eq!(value["reports"]["dataset"]["samples"], phrases);
+
+    // The chorale against itself as music files: the same phrases, so the same numbers.
+    let eval = run(&[
+        "eval".as_ref(),
+        midi.as_os_str(),
+        "--reference".as_ref(),
+        ds.as_os_str(),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let table = String::from_utf8_lossy(&eval.stdout);
+    let qn = table.lines().find(|l| l.starts_with("| QN |")).unwrap();
+    let cells: Vec<&str> = qn.split('|').map(str::trim).collect();
+    assert_eq!(cells[2], cells[3], "{table}");
+
+    let again = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        midi.as_os_str(),
+        "--out".as_ref(),
+        ds.as_os_str(),
+    ]);
+    assert_clean_failure(&again, "ds", "already exists");
+}
+
+#[test]
+fn model_summary_of_a_preset() {
+    let out = run(&["model", "--preset", "tiny", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(value.is_object(), "{value}");
+    let bad = run(&["model", "--preset", "huge"]);
+    assert_clean_failure(&bad, "huge", "preset");
+}

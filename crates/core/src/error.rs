@@ -9,15 +9,15 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A problem inside a named file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {problem}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// What is wrong with it (shown in this error's message, so not chained as a source).
-        source: Box<Error>,
+        problem: Box<Error>,
     },
     /// Reading or writing failed at the operating-system level.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A Standard MIDI File is malformed or unsupported.
     #[error("MIDI: {0}")]
@@ -47,7 +47,7 @@ impl Error {
             Error::File { .. } => self,
             other => Error::File {
                 path: path.into(),
-                source: Box::new(other),
+                problem: Box::new(other),
             },
         }
     }

@@ -74,10 +74,12 @@ mod config;
 mod kernels;
 mod phrase;
 mod report;
+mod table;
 
 pub use config::{Chroma, MetricsConfig, Mode, Scale, SilentBeats};
 pub use phrase::{Cell, Phrase, PhraseShape, PhraseView};
 pub use report::{Metric, MetricSummary, MetricsReport, PairStat, Stat, TdSummary};
+pub use table::markdown_table;
 
 use crate::error::{Error, Result};
 use kernels::{BarValues, Tables, N_METRICS};

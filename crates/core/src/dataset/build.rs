@@ -231,7 +231,7 @@ fn read(path: &Path, plan: &Plan) -> std::result::Result<Multitrack, (SkipReason
     let resolution = plan.options.steps_per_beat;
     let unreadable = |e: Error| {
         let message = match e {
-            Error::File { source, .. } => source.to_string(),
+            Error::File { problem, .. } => problem.to_string(),
             other => other.to_string(),
         };
         (SkipReason::Unreadable, message)
