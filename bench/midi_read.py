@@ -2,7 +2,7 @@
 """MIDI -> piano-roll: museroll vs pypianoroll.read, per file, same machine, one run.
 
 Usage (from the repository root, after ./setup.sh --bench, which adds pypianoroll):
-    .venv/bin/python bench/midi_read.py [--limit N] [--repeat K]
+    .venv/bin/python bench/midi_read.py [--limit N] [--repeat K] [FILES...]
 
 The inputs are the Bach chorales of music21's corpus written as MIDI by music21 (10080 ticks per
 quarter, the realistic case); they are made once into bench/data/chorales-midi/. Both sides read
@@ -71,8 +71,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=100, help="number of chorales (default 100)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per file, best kept (default 3)")
+    ap.add_argument("files", nargs="*", type=Path, help="MIDI files to time instead of the chorales")
     args = ap.parse_args()
-    files = make_inputs(args.limit)
+    files = args.files or make_inputs(args.limit)
     ours = time_museroll(files, args.repeat)
     theirs = time_pypianoroll(files, args.repeat)
     rows = [(f.name, ours[str(f)], theirs[str(f)]) for f in files if str(f) in ours and str(f) in theirs]

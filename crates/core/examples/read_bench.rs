@@ -21,13 +21,13 @@ fn main() {
     for file in &args {
         let path = std::path::Path::new(file);
         let mut best = f64::INFINITY;
-        let mut notes = 0;
+        let mut last = None;
         for _ in 0..repeat.max(1) {
             let start = Instant::now();
             match read_file(path, &options) {
                 Ok((m, _)) => {
                     best = best.min(start.elapsed().as_secs_f64());
-                    notes = m.tracks.iter().map(|t| t.roll.note_count()).sum::<usize>();
+                    last = Some(m);
                 }
                 Err(e) => {
                     eprintln!("read_bench: {e}");
@@ -35,7 +35,8 @@ fn main() {
                 }
             }
         }
-        if best.is_finite() {
+        if let Some(m) = last {
+            let notes: usize = m.tracks.iter().map(|t| t.roll.note_count()).sum();
             println!(
                 "{}",
                 serde_json::json!({ "file": file, "seconds": best, "notes": notes })

@@ -187,12 +187,17 @@ impl Roll {
 
     /// Number of notes.
     pub fn note_count(&self) -> usize {
+        // Per step, a bit mask of the sounding pitches: a note starts where a pitch sounds and
+        // either did not sound a step before or carries an onset bit.
+        let mut previous = 0u128;
         let mut count = 0;
-        for t in 0..self.len() {
-            for p in 0..N_PITCHES {
-                let pitch = Pitch::new(p as u8).expect("p < 128");
-                count += usize::from(self.is_onset(t, pitch));
-            }
+        for (row, &onsets) in self.cells.iter().zip(&self.onsets) {
+            let active = row
+                .iter()
+                .enumerate()
+                .fold(0u128, |mask, (p, &v)| mask | (u128::from(v > 0) << p));
+            count += (active & (!previous | onsets)).count_ones() as usize;
+            previous = active;
         }
         count
     }
