@@ -135,7 +135,7 @@ impl EvalOptions {
     /// Prints the table of `columns` and writes them as JSON when asked.
     fn report(&self, columns: &[(&str, &MetricsReport)], manifest: &Manifest) -> Result<()> {
         let names: Vec<String> = manifest.tracks.iter().map(|t| t.name.clone()).collect();
-        print!("{}", markdown_table(columns, &names));
+        crate::emit(&markdown_table(columns, &names))?;
         if let Some(path) = &self.json {
             let map: serde_json::Map<String, serde_json::Value> = columns
                 .iter()
@@ -265,10 +265,10 @@ pub fn run(command: DataCommand) -> Result<()> {
                 args.inputs.clone()
             };
             let report = dataset::build(&inputs, &args.out, &options, &Bar::new("files"))?;
-            print!("{}", report.manifest.summary());
+            crate::emit(&report.manifest.summary())?;
             eprintln!("wrote {}", report.dir.display());
         }
-        DataCommand::Info { dir } => print!("{}", Manifest::read(&dir)?.summary()),
+        DataCommand::Info { dir } => crate::emit(&Manifest::read(&dir)?.summary())?,
         DataCommand::Stats { dir, eval } => {
             let ds = Dataset::open(&dir)?;
             let report = dataset::dataset_metrics(&ds, eval.split.split(), &eval.config()?)?;
@@ -280,7 +280,7 @@ pub fn run(command: DataCommand) -> Result<()> {
                 None => ImportOptions::default(),
             };
             let report = dataset::import_musegan(&file, &out, &options, &Bar::new("phrases"))?;
-            print!("{}", report.manifest.summary());
+            crate::emit(&report.manifest.summary())?;
             eprintln!("wrote {}", report.dir.display());
         }
     }

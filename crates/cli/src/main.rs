@@ -126,10 +126,13 @@ fn run(cli: Cli) -> Result<()> {
             if json {
                 let value =
                     serde_json::json!({ "file": file, "format": format, "summary": summary });
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
             } else {
-                println!("file:       {} ({})", file.display(), format.name());
-                print!("{summary}");
+                emit(&format!(
+                    "file:       {} ({})\n{summary}",
+                    file.display(),
+                    format.name()
+                ))?;
             }
         }
         Command::Convert {
@@ -173,13 +176,24 @@ fn run(cli: Cli) -> Result<()> {
             let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
             let summary = museroll_models::summary(&config)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
             } else {
-                print!("{summary}");
+                emit(&summary.to_string())?;
             }
         }
     }
     Ok(())
+}
+
+/// Writes `text` to standard output. A reader that went away (`museroll info … | head`) is not
+/// an error: the output was wanted only that far.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses an output path whose extension is not one of `allowed`, before any work is done.

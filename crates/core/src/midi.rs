@@ -271,13 +271,14 @@ fn check_chunks(mut rest: &[u8], declared: usize) -> Result<()> {
     Ok(())
 }
 
-/// A track name: UTF-8 if valid, else Latin-1, without trailing NULs.
+/// A track name: UTF-8 if valid, else Latin-1, without control characters (some files carry
+/// binary junk in their name events; trailing NULs are among them).
 fn decode_text(bytes: &[u8]) -> String {
     let text = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
         Err(_) => bytes.iter().copied().map(char::from).collect(),
     };
-    text.trim_end_matches('\0').to_owned()
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// A note as read, in ticks.
@@ -747,6 +748,8 @@ mod tests {
     fn names_decode_utf8_or_latin1() {
         assert_eq!(decode_text("Flûte".as_bytes()), "Flûte");
         assert_eq!(decode_text(b"Fl\xfbte\0"), "Flûte");
+        // Binary junk in a name event: the control characters go.
+        assert_eq!(decode_text(b"x\x01[\x1fg "), "x[g ");
     }
 
     #[test]

@@ -83,6 +83,9 @@ impl Summary {
     }
 }
 
+/// How many tempo changes the text form lists before it summarises the rest.
+const SHOWN_TEMPOS: usize = 6;
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(name) = &self.name {
@@ -94,12 +97,28 @@ impl fmt::Display for Summary {
             "length:     {} steps = {} beats = {} bars, {:.1} s",
             self.steps, self.beats, self.bars, self.seconds
         )?;
+        // A performed MIDI file can change tempo thousands of times: show the first few and the span.
         let tempos: Vec<String> = self
             .tempos
             .iter()
+            .take(SHOWN_TEMPOS)
             .map(|t| format!("{:.2} qpm @{}", t.qpm, t.step))
             .collect();
-        writeln!(f, "tempo:      {}", tempos.join(", "))?;
+        write!(f, "tempo:      {}", tempos.join(", "))?;
+        if self.tempos.len() > SHOWN_TEMPOS {
+            let (lo, hi) = self
+                .tempos
+                .iter()
+                .fold((f64::INFINITY, 0.0f64), |(lo, hi), t| {
+                    (lo.min(t.qpm), hi.max(t.qpm))
+                });
+            write!(
+                f,
+                ", … ({} changes, {lo:.2}–{hi:.2} qpm)",
+                self.tempos.len()
+            )?;
+        }
+        writeln!(f)?;
         let meters: Vec<String> = self
             .time_signatures
             .iter()
