@@ -104,13 +104,9 @@ fn reference_song() -> Multitrack {
     m
 }
 
-/// Concrete checks of the reference song, independent of `reference_song()`.
-fn assert_reference_contents(m: &Multitrack) {
-    assert_eq!(m.name.as_deref(), Some("Fixture song"));
-    assert_eq!(m.resolution().get(), 4);
-    assert_eq!(m.len(), 40);
-    let meta: Vec<_> = m
-        .tracks
+/// Name, program, drum flag and roll kind of every track.
+fn track_meta(m: &Multitrack) -> Vec<(&str, u8, bool, RollKind)> {
+    m.tracks
         .iter()
         .map(|t| {
             (
@@ -120,9 +116,16 @@ fn assert_reference_contents(m: &Multitrack) {
                 t.roll.kind(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Concrete checks of the reference song, independent of `reference_song()`.
+fn assert_reference_contents(m: &Multitrack) {
+    assert_eq!(m.name.as_deref(), Some("Fixture song"));
+    assert_eq!(m.resolution().get(), 4);
+    assert_eq!(m.len(), 40);
     assert_eq!(
-        meta,
+        track_meta(m),
         [
             ("Lead", 81, false, RollKind::Binary),
             ("Piano", 0, false, RollKind::Velocity),
@@ -212,20 +215,8 @@ fn reads_lpd_style_beat_resolution() {
     assert_eq!(m.name.as_deref(), Some("b97c529ab9ef783a849b896816001748"));
     assert_eq!(m.resolution().get(), 24);
     assert_eq!(m.len(), 192);
-    let meta: Vec<_> = m
-        .tracks
-        .iter()
-        .map(|t| {
-            (
-                t.name.as_str(),
-                t.program.number(),
-                t.is_drum,
-                t.roll.kind(),
-            )
-        })
-        .collect();
     assert_eq!(
-        meta,
+        track_meta(&m),
         [
             ("Drums", 0, true, RollKind::Binary),
             ("Piano", 0, false, RollKind::Binary),
@@ -289,20 +280,8 @@ fn reads_other_dtypes_and_missing_fields() {
         }]
     );
     assert_eq!(m.time_signatures(), [TimeSignature::COMMON]);
-    let meta: Vec<_> = m
-        .tracks
-        .iter()
-        .map(|t| {
-            (
-                t.name.as_str(),
-                t.program.number(),
-                t.is_drum,
-                t.roll.kind(),
-            )
-        })
-        .collect();
     assert_eq!(
-        meta,
+        track_meta(&m),
         [
             ("", 5, false, RollKind::Velocity),
             ("", 0, false, RollKind::Velocity)
