@@ -82,7 +82,7 @@ pub struct BuildArgs {
     #[arg(long, allow_hyphen_values = true)]
     transpose: Option<String>,
     /// Share of the songs set aside for validation.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     validation: Option<f64>,
     /// Seed of the random windows and the split.
     #[arg(long)]
@@ -132,10 +132,10 @@ impl EvalOptions {
         }
     }
 
-    /// Prints the table of `columns` and writes them as JSON when asked.
+    /// Writes `columns` as JSON when asked, then prints their table (in that order, so a run
+    /// whose JSON cannot be written prints no table as if it had succeeded).
     fn report(&self, columns: &[(&str, &MetricsReport)], manifest: &Manifest) -> Result<()> {
         let names: Vec<String> = manifest.tracks.iter().map(|t| t.name.clone()).collect();
-        crate::emit(&markdown_table(columns, &names))?;
         if let Some(path) = &self.json {
             let map: serde_json::Map<String, serde_json::Value> = columns
                 .iter()
@@ -146,7 +146,7 @@ impl EvalOptions {
             museroll_core::io::write_atomic(path, &bytes)?;
             eprintln!("wrote {}", path.display());
         }
-        Ok(())
+        crate::emit(&markdown_table(columns, &names))
     }
 }
 
@@ -265,12 +265,22 @@ pub fn run(command: DataCommand) -> Result<()> {
                 args.inputs.clone()
             };
             let report = dataset::build(&inputs, &args.out, &options, &Bar::new("files"))?;
+            if report.manifest.phrases == 0 {
+                // An empty dataset only fails later, in training; say so now and leave nothing.
+                std::fs::remove_dir_all(&report.dir)
+                    .with_context(|| report.dir.display().to_string())?;
+                bail!(
+                    "{}: no phrase could be cut from the inputs (see the skipped files above)",
+                    args.out.display()
+                );
+            }
             crate::emit(&report.manifest.summary())?;
             eprintln!("wrote {}", report.dir.display());
         }
         DataCommand::Info { dir } => crate::emit(&Manifest::read(&dir)?.summary())?,
         DataCommand::Stats { dir, eval } => {
             let ds = Dataset::open(&dir)?;
+            require_phrases(&ds, eval.split.split(), &dir)?;
             let report = dataset::dataset_metrics(&ds, eval.split.split(), &eval.config()?)?;
             eval.report(&[("dataset", &report)], ds.manifest())?;
         }
@@ -287,12 +297,29 @@ pub fn run(command: DataCommand) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to measure an empty selection: a table of dashes would look like a result.
+fn require_phrases(ds: &Dataset, split: Option<Split>, name: &Path) -> Result<()> {
+    if ds.indices(split).is_empty() {
+        let which = match split {
+            Some(Split::Train) => "the training split",
+            Some(Split::Validation) => "the validation split",
+            None => "the dataset",
+        };
+        bail!(
+            "{}: no phrases to measure ({which} is empty)",
+            name.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs `museroll eval SAMPLES --reference DATASET`: SAMPLES is a dataset directory, or music
 /// files (a file or a directory of MIDI / MusicXML / .npz) cut into phrases with the reference's
 /// own settings (every window, no content filter, no augmentation) in a temporary dataset.
 pub fn eval(samples: &Path, reference: &Path, options: &EvalOptions) -> Result<()> {
     let reference = Dataset::open(reference)?;
     let config = options.config()?;
+    require_phrases(&reference, options.split.split(), reference.dir())?;
     let data_report = dataset::dataset_metrics(&reference, options.split.split(), &config)?;
     let scratch;
     let samples_ds = if samples.join(dataset::MANIFEST_FILE).is_file() {
@@ -321,15 +348,35 @@ pub fn eval(samples: &Path, reference: &Path, options: &EvalOptions) -> Result<(
         dataset::build(&[samples.to_path_buf()], &dir, &build, &Bar::new("files"))?;
         Dataset::open(&dir)?
     };
+    require_phrases(&samples_ds, None, samples)?;
     let (ours, theirs) = (samples_ds.manifest(), reference.manifest());
-    if (&ours.shape, ours.lowest_pitch) != (&theirs.shape, theirs.lowest_pitch) {
+    let shape = |m: &Manifest| {
+        let s = &m.shape;
+        format!(
+            "{} tracks × {} bars × {} steps × {} pitches from {}",
+            s.tracks, s.bars, s.steps_per_bar, s.pitches, m.lowest_pitch
+        )
+    };
+    if shape(ours) != shape(theirs) {
         bail!(
-            "{}: phrases of {:?} from {} differ from the reference's {:?} from {}",
+            "{}: phrases of {} differ from the reference's {}",
             samples.display(),
-            ours.shape,
-            ours.lowest_pitch,
-            theirs.shape,
-            theirs.lowest_pitch
+            shape(ours),
+            shape(theirs)
+        );
+    }
+    // The table compares track by track, so the tracks must be the same instruments.
+    if let Some((a, b)) = ours
+        .tracks
+        .iter()
+        .zip(&theirs.tracks)
+        .find(|(a, b)| a.is_drum != b.is_drum || a.name != b.name)
+    {
+        bail!(
+            "{}: track '{}' stands where the reference has '{}'",
+            samples.display(),
+            a.name,
+            b.name
         );
     }
     let sample_report = dataset::dataset_metrics(&samples_ds, None, &config)?;

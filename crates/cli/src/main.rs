@@ -1,7 +1,7 @@
 //! `museroll`: the command-line program. Each subcommand parses its arguments and calls the
 //! library; all the work lives in the `museroll-core` and `museroll-models` crates.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use museroll_core::io::{self, Format, ReadOptions};
 use museroll_core::plot::{self, PlotOptions};
@@ -162,7 +162,8 @@ fn run(cli: Cli) -> Result<()> {
                 lane_height,
                 ..PlotOptions::default()
             };
-            let image = plot::render(&multitrack, &options).map_err(|e| e.in_file(&input))?;
+            let image = plot::render(&multitrack, &options)
+                .with_context(|| format!("drawing {}", input.display()))?;
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
         }

@@ -192,7 +192,7 @@ fn plot_selects_bars() {
         "--from-bar".as_ref(),
         "100000".as_ref(),
     ]);
-    assert_clean_failure(&out, "does not exist", "bar 100000");
+    assert_clean_failure(&out, "bwv66.6.mid", "bar 100000 does not exist");
 }
 
 #[test]
@@ -269,6 +269,20 @@ fn dataset_build_info_stats_and_eval() {
     assert!(phrases > 0);
     assert_eq!(value["reports"]["dataset"]["samples"], phrases);
 
+    // Nothing in the validation split (--validation 0): no table of dashes, an error.
+    let empty = run(&[
+        "data".as_ref(),
+        "stats".as_ref(),
+        ds.as_os_str(),
+        "--split".as_ref(),
+        "validation".as_ref(),
+    ]);
+    assert_clean_failure(
+        &empty,
+        &ds.display().to_string(),
+        "validation split is empty",
+    );
+
     // The chorale against itself as music files: the same phrases, so the same numbers.
     let eval = run(&[
         "eval".as_ref(),
@@ -293,7 +307,7 @@ fn dataset_build_info_stats_and_eval() {
         "--out".as_ref(),
         ds.as_os_str(),
     ]);
-    assert_clean_failure(&again, "ds", "already exists");
+    assert_clean_failure(&again, &ds.display().to_string(), "already exists");
 }
 
 #[test]
