@@ -140,7 +140,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             timing,
         } => {
-            check_output(&output, &[Format::Midi, Format::Npz, Format::Png])?;
+            io::output_format(&output, &io::WRITABLE)?;
             let (multitrack, _) = timing.read(&input)?;
             io::write_file(&multitrack, &output)?;
             eprintln!("wrote {}", output.display());
@@ -154,7 +154,7 @@ fn run(cli: Cli) -> Result<()> {
             width,
             lane_height,
         } => {
-            check_output(&output, &[Format::Png])?;
+            io::output_format(&output, &[Format::Png])?;
             let (mut multitrack, _) = timing.read(&input)?;
             select_bars(&mut multitrack, from_bar, bars, &input)?;
             let options = PlotOptions {
@@ -194,21 +194,6 @@ fn emit(text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
-    }
-}
-
-/// Refuses an output path whose extension is not one of `allowed`, before any work is done.
-fn check_output(path: &Path, allowed: &[Format]) -> Result<()> {
-    match Format::from_path(path) {
-        Some(format) if allowed.contains(&format) => Ok(()),
-        _ => {
-            let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
-            bail!(
-                "{}: unsupported output extension (expected {})",
-                path.display(),
-                names.join(", ")
-            )
-        }
     }
 }
 

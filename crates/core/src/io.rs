@@ -108,6 +108,17 @@ impl Format {
         }
     }
 
+    /// The usual file extension, with its dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Midi => ".mid",
+            Format::MusicXml => ".musicxml",
+            Format::Mxl => ".mxl",
+            Format::Npz => ".npz",
+            Format::Png => ".png",
+        }
+    }
+
     /// True for the formats [`read_bytes`] reads.
     pub fn is_readable(self) -> bool {
         self != Format::Png
@@ -197,12 +208,34 @@ pub fn write_bytes(multitrack: &Multitrack, format: Format) -> Result<Vec<u8>> {
     }
 }
 
+/// The formats [`write_bytes`] writes.
+pub const WRITABLE: [Format; 3] = [Format::Midi, Format::Npz, Format::Png];
+
+/// The format `path`'s extension names, if it is one of `allowed`; otherwise an error naming the
+/// file and the extensions that would do. Callers check this before any work is done.
+pub fn output_format(path: &Path, allowed: &[Format]) -> Result<Format> {
+    match Format::from_path(path) {
+        Some(format) if allowed.contains(&format) => Ok(format),
+        named => {
+            let extensions: Vec<&str> = allowed.iter().map(|f| f.extension()).collect();
+            let read_only = match named {
+                Some(f @ (Format::MusicXml | Format::Mxl)) => {
+                    format!("; {} is read, not written", f.name())
+                }
+                _ => String::new(),
+            };
+            Err(Error::UnsupportedFormat(format!(
+                "unsupported output extension (use {}){read_only}",
+                extensions.join(", ")
+            ))
+            .in_file(path))
+        }
+    }
+}
+
 /// Writes `multitrack` to `path` in the format its extension names, atomically.
 pub fn write_file(multitrack: &Multitrack, path: &Path) -> Result<Format> {
-    let format = Format::from_path(path).ok_or_else(|| {
-        Error::UnsupportedFormat("unknown output extension (use .mid, .npz or .png)".into())
-            .in_file(path)
-    })?;
+    let format = output_format(path, &WRITABLE)?;
     let bytes = write_bytes(multitrack, format).map_err(|e| e.in_file(path))?;
     write_atomic(path, &bytes)?;
     Ok(format)
@@ -236,4 +269,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         result
     };
     write().map_err(|e| Error::Io(e).in_file(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_format_names_the_extensions_that_would_do() {
+        assert_eq!(
+            output_format(Path::new("a.MID"), &WRITABLE).unwrap(),
+            Format::Midi
+        );
+        let err = output_format(Path::new("out.wav"), &WRITABLE)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "out.wav: unsupported format: unsupported output extension (use .mid, .npz, .png)"
+        );
+        let err = output_format(Path::new("song.mxl"), &[Format::Png])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("(use .png); compressed MusicXML is read, not written"),
+            "{err}"
+        );
+        assert!(output_format(Path::new("a.mid"), &[Format::Png]).is_err());
+    }
 }
