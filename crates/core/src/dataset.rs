@@ -111,6 +111,7 @@ pub use options::{
 
 use crate::error::{Error, Result};
 use crate::metrics::{Accumulator, MetricsConfig, MetricsReport, PhraseShape, PhraseView};
+use crate::{Multitrack, Note, Pitch, Roll, RollKind, Tempo, TimeSignature, Track};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -447,6 +448,79 @@ pub fn dataset_metrics(
         accumulator.add(&chunk.view()?)?;
     }
     Ok(accumulator.report())
+}
+
+/// Sample `sample` of `cells` (laid out as `shape` says, any nonzero cell sounding) as a
+/// binary [`Multitrack`] of 4/4 bars at `qpm` quarter notes per minute, one track per entry of
+/// `tracks`: how generated phrases become MIDI, pictures and audio.
+///
+/// A note is a maximal run of sounding steps of one pitch, bar lines included: a tensor has no
+/// onsets of its own, so a held pitch across a bar line is one tied note.
+///
+/// # Errors
+/// [`Error::Invalid`] if `shape` is degenerate, `tracks` does not match its track count, `cells`
+/// holds no sample `sample`, or `qpm` is not a positive tempo.
+///
+/// ```
+/// use museroll_core::dataset::{phrase_multitrack, TrackInfo};
+/// use museroll_core::metrics::PhraseShape;
+/// use museroll_core::{Pitch, Program, Resolution};
+/// let shape = PhraseShape { samples: 1, tracks: 1, bars: 2, steps_per_bar: 4, pitches: 12,
+///     lowest_pitch: Pitch::new(60).unwrap(), resolution: Resolution::new(1).unwrap() };
+/// let mut cells = vec![0u8; 2 * 4 * 12];
+/// for step in 3..5 { cells[step * 12 + 7] = 1; } // G4 from the last beat of bar 1 into bar 2
+/// let tracks = [TrackInfo { name: "Piano".into(), program: Program::default(), is_drum: false }];
+/// let song = phrase_multitrack(&cells, shape, 0, &tracks, 100.0).unwrap();
+/// let notes = song.tracks[0].roll.notes();
+/// assert_eq!((notes.len(), notes[0].pitch.number(), notes[0].start, notes[0].end), (1, 67, 3, 5));
+/// ```
+pub fn phrase_multitrack(
+    cells: &[u8],
+    shape: PhraseShape,
+    sample: usize,
+    tracks: &[TrackInfo],
+    qpm: f64,
+) -> Result<Multitrack> {
+    let one = PhraseShape { samples: 1, ..shape };
+    let len = one.cells()?;
+    if tracks.len() != shape.tracks {
+        return Err(Error::Invalid(format!(
+            "{} track descriptions for a phrase of {} tracks",
+            tracks.len(),
+            shape.tracks
+        )));
+    }
+    let data = sample
+        .checked_mul(len)
+        .and_then(|start| cells.get(start..start.checked_add(len)?))
+        .ok_or_else(|| Error::Invalid(format!("the phrase tensor holds no sample {sample}")))?;
+    let steps = shape.bars * shape.steps_per_bar;
+    let mut song = Multitrack::new(shape.resolution);
+    song.set_tempos([Tempo { step: 0, qpm }])?;
+    song.set_time_signatures([TimeSignature::COMMON])?;
+    for (info, track_cells) in tracks.iter().zip(data.chunks_exact(steps * shape.pitches)) {
+        let mut notes = Vec::new();
+        // `shape.cells()` checked that every column is a MIDI pitch.
+        let columns = (shape.lowest_pitch.number()..=127).filter_map(Pitch::new);
+        for (column, pitch) in columns.take(shape.pitches).enumerate() {
+            let mut start = None;
+            for t in 0..=steps {
+                let on = t < steps && track_cells[t * shape.pitches + column] != 0;
+                match (on, start) {
+                    (true, None) => start = Some(t),
+                    (false, Some(s)) => {
+                        notes.push(Note { pitch, start: s, end: t, velocity: 1 });
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut track = Track::new(info.name.clone(), info.program, info.is_drum, steps);
+        track.roll = Roll::from_notes(RollKind::Binary, steps, notes);
+        song.tracks.push(track);
+    }
+    Ok(song)
 }
 
 #[cfg(test)]
