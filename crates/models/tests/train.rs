@@ -219,6 +219,8 @@ fn every_strategy_trains_and_writes_its_run_directory() {
         assert_eq!(midi.tracks.len(), 2);
         assert_eq!(midi.tracks[0].name, "Drums");
         assert!(midi.tracks[0].is_drum);
+        let curves = image::open(out.join("curves.png")).unwrap();
+        assert_eq!(curves.width(), 1200);
         let report = std::fs::read_to_string(out.join("report.md")).unwrap();
         assert!(
             report.contains("| training data |") || report.contains("training data"),

@@ -9,7 +9,7 @@
 //! RUN/checkpoints/step-NNNNNNNN.safetensors   the latest keep_checkpoints checkpoints
 //! RUN/checkpoints/best.safetensors            the checkpoint whose samples came closest to the data
 //! RUN/samples/step-NNNNNNNN.{png,mid}         samples of fixed latents, as a grid and one MIDI file
-//! RUN/curves.png            losses and metrics over the steps
+//! RUN/curves.png            losses and metrics over the steps (redrawn at each evaluation)
 //! RUN/model.safetensors     the final weights alone (no optimiser state)
 //! RUN/report.md             the summary: steps, time, the metrics table vs the training data
 //! ```
@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use museroll_core::chart::{self, ChartOptions, Panel, Series};
 use museroll_core::dataset::{self, chain_samples, phrase_multitrack, Dataset, Split, TrackInfo};
 use museroll_core::io::write_atomic;
 use museroll_core::metrics::{
@@ -47,6 +48,7 @@ const SAMPLES_DIR: &str = "samples";
 const DATA_METRICS_FILE: &str = "data_metrics.json";
 const REPORT_FILE: &str = "report.md";
 const WEIGHTS_FILE: &str = "model.safetensors";
+const CURVES_FILE: &str = "curves.png";
 const BEST_FILE: &str = "best.safetensors";
 /// Samples generated at once in evaluation mode.
 const EVAL_CHUNK: i64 = 64;
@@ -517,11 +519,85 @@ impl Trainer {
             .collect();
         self.log(&format!("eval: {}; score {score:.3}", text.join(", ")))?;
         self.last_eval = Some(report);
+        self.curves()?;
         let best = score < self.best;
         if best {
             self.best = score;
         }
         Ok(best)
+    }
+
+    /// Draws `curves.png` from `metrics.jsonl`: the losses, the gradient penalty, the Wasserstein
+    /// estimate, and each evaluated metric with the training data's value as a dashed line.
+    fn curves(&self) -> Result<(), Error> {
+        let records: Vec<serde_json::Value> = std::fs::read_to_string(self.dir.join(METRICS_FILE))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let series = |kind: &str, key: &str, name: &str| Series {
+            name: name.into(),
+            points: records
+                .iter()
+                .filter(|r| r["kind"] == kind)
+                .filter_map(|r| {
+                    let x = r["step"].as_u64()? as f64;
+                    Some((x, r[key].as_f64().unwrap_or(f64::NAN)))
+                })
+                .collect(),
+        };
+        let panel = |title: &str, series: Vec<Series>, reference: Option<(String, f64)>| Panel {
+            title: title.into(),
+            y_label: String::new(),
+            series,
+            reference,
+        };
+        let mut panels = vec![
+            panel(
+                "losses",
+                vec![
+                    series("train", "d_loss", "critic"),
+                    series("train", "g_loss", "generator"),
+                ],
+                None,
+            ),
+            panel(
+                "Wasserstein estimate",
+                vec![series("train", "wasserstein", "D(real) − D(fake)")],
+                None,
+            ),
+            panel("gradient penalty", vec![series("train", "gp", "GP")], None),
+        ];
+        for metric in EVAL_METRICS {
+            let name = metric.abbreviation();
+            let target = self
+                .data_report
+                .get(metric)
+                .map_or(f64::NAN, |s| s.aggregate);
+            panels.push(panel(
+                name,
+                vec![series("eval", name, "samples")],
+                Some(("training data".into(), target)),
+            ));
+        }
+        let td = self.data_report.tonal_distance.aggregate;
+        panels.push(panel(
+            "TD",
+            vec![series("eval", "TD", "samples")],
+            Some(("training data".into(), td)),
+        ));
+        let options = ChartOptions {
+            width: 1200,
+            panel_height: 260,
+            columns: 2,
+        };
+        chart::write_png(
+            &self.dir.join(CURVES_FILE),
+            &panels,
+            "generator step",
+            &options,
+        )?;
+        Ok(())
     }
 
     /// The track descriptions of the data.
@@ -605,7 +681,7 @@ impl Trainer {
             ));
         }
         text.push_str(&format!(
-            "![samples](samples/step-{:08}.png)\n\nFiles: `config.toml`, `metrics.jsonl`, \
+            "![curves](curves.png)\n\n![samples](samples/step-{:08}.png)\n\nFiles: `config.toml`, `metrics.jsonl`, \
              `train.log`, `checkpoints/`, `samples/`, `{WEIGHTS_FILE}`.\n",
             self.step
         ));
