@@ -232,7 +232,7 @@ impl Private {
             .collect()
     }
 
-    pub(crate) fn output_shape(&self) -> &[i64] {
+    fn output_shape(&self) -> &[i64] {
         self.merged.output_shape()
     }
 
@@ -431,23 +431,39 @@ impl Generator {
     /// Generates pieces of several phrases: latents `z` `[batch, phrases, latent_size]` →
     /// `[batch, tracks, phrases · bars, steps, pitches]` in (0, 1), phrase after phrase.
     ///
-    /// Only a temporal generator can do this. Its bars depend on no other bar's latents: a
-    /// bar is made from the time-independent latents and that bar's time-dependent ones,
-    /// which the temporal generators make per phrase of `bars` bars. So the time-independent
-    /// latents (the first part of `z`, see [`latent_size`](Self::latent_size)) are taken from
-    /// phrase 0 and kept for the whole piece — the style (`shared`) and each track's groove
-    /// (`private`) stay fixed — while phrase `p`'s time-dependent latents (its chords and
-    /// melodies) make the bars of phrase `p`; the time-independent part of phrases 1, 2, … is
-    /// ignored. In eval mode phrase `p` is exactly what [`forward_t`](Self::forward_t) makes
-    /// from phrase 0's time-independent latents and phrase `p`'s time-dependent ones.
+    /// Only a temporal generator can do this. Its bar generators make each bar from the
+    /// time-independent latents and that bar's own latent, independently of the other bars;
+    /// the temporal generators make the per-bar latents of a phrase of `bars` bars from the
+    /// phrase's time-dependent latents. So the time-independent latents (the first part of
+    /// `z`, see [`latent_size`](Self::latent_size)) are taken from phrase 0 and kept for the
+    /// whole piece — the style (`shared`) and each track's groove (`private`) stay fixed —
+    /// while phrase `p`'s time-dependent latents (its chords and melodies) make the bars of
+    /// phrase `p`; the time-independent part of phrases 1, 2, … is ignored. In eval mode
+    /// phrase `p` equals, up to rounding, what [`forward_t`](Self::forward_t) makes from phrase
+    /// 0's time-independent latents and phrase `p`'s time-dependent ones.
     ///
-    /// Coherence and its limits: the fixed latents keep instrumentation, register and texture
-    /// consistent across the piece, but the training data were single phrases, so nothing was
-    /// learnt about how one phrase leads into the next: independent time-dependent latents give
-    /// phrases that do not connect (no cadence plan, no motif carried over). Callers who want
+    /// Coherence and its limits: the fixed latents hold what a trained model encodes in them
+    /// (instrumentation, register, texture), so that stays consistent across the piece. But
+    /// training sees single phrases, so nothing is learnt about how one phrase leads into the
+    /// next: independent time-dependent latents give phrases that do not connect (no cadence
+    /// plan, no motif carried over, possibly abrupt changes at the joins). Callers who want
     /// smoother joins choose related latents, e.g. interpolate between neighbouring phrases'
     /// time-dependent latents. With `train` set, batch norm takes its statistics over all
     /// `batch · phrases` phrases together.
+    ///
+    /// # Example
+    /// ```
+    /// use museroll_models::{BinaryMuseGanConfig, Generator};
+    /// use tch::{Device, Kind, Tensor};
+    ///
+    /// let vs = tch::nn::VarStore::new(Device::Cpu);
+    /// let g = Generator::new(&vs.root(), &BinaryMuseGanConfig::tiny_hybrid())?;
+    /// // Two pieces of three phrases of 2 bars each.
+    /// let z = Tensor::randn([2, 3, g.latent_size()], (Kind::Float, Device::Cpu));
+    /// let x = tch::no_grad(|| g.forward_long_t(&z, false))?;
+    /// assert_eq!(x.size(), [2, 2, 6, 8, 24]);
+    /// # Ok::<(), museroll_models::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Shape`] if `z` is not `[batch ≥ 1, phrases ≥ 1, latent_size]`;

@@ -1,4 +1,6 @@
-//! The configuration of the BinaryMuseGAN networks (Dong & Yang, ISMIR 2018, Appendix Table 3).
+//! The configuration of the BinaryMuseGAN networks (Dong & Yang, ISMIR 2018, Appendix Table 3),
+//! whose generator may be MuseGAN's temporal one instead ([`GeneratorKind`]; Dong et al.,
+//! AAAI 2018, in the 3-D form of its v2 code).
 //!
 //! Policies:
 //!
@@ -137,10 +139,10 @@ pub enum GeneratorKind {
     /// fields rather than a unit variant: serde then refuses unknown keys beside `kind`.)
     Phrase {},
     /// MuseGAN's temporal model in the 3-D form of its v2 code: temporal generators turn the
-    /// time-dependent latents into one latent per bar, and bar generators turn each bar's
-    /// latents (time-dependent and time-independent) into that bar. A bar depends on no other
-    /// bar's latents, so a piece can be continued bar-sequence by bar-sequence
-    /// ([`crate::Generator::forward_long_t`]).
+    /// time-dependent latents of a phrase into one latent per bar, and bar generators turn
+    /// each bar's latent and the time-independent ones into that bar, independently of the
+    /// other bars; so a piece can be continued phrase by phrase, each with new time-dependent
+    /// latents ([`crate::Generator::forward_long_t`]).
     Temporal {
         /// Which latents drive which bar generators.
         structure: LatentStructure,

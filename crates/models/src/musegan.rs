@@ -220,10 +220,10 @@ impl TemporalGenerator {
             }
         };
         let parts: Vec<&str> = [
-            ("shared (tiled)", s),
-            ("temporal_shared", ts),
-            ("private (tiled)", p),
-            ("temporal_private", tp),
+            ("shared", s),
+            ("t_shared", ts),
+            ("private", p),
+            ("t_private", tp),
         ]
         .iter()
         .filter(|(_, size)| *size > 0)
@@ -232,7 +232,7 @@ impl TemporalGenerator {
         let input_shape = [inputs, d.bars, 1, 1];
         rows.push(LayerSummary {
             name: "bar_input".into(),
-            op: format!("concat per bar: {}", parts.join(" + ")),
+            op: format!("concat: {}", parts.join(", ")),
             output_shape: input_shape.to_vec(),
             params: 0,
             copies: count,

@@ -156,10 +156,7 @@ fn musegan_generator_parameter_count_matches_the_layer_tables() {
     assert_eq!(row("temporal.private.*.2").copies, 5);
     let input = row("bar_input");
     assert_eq!(input.output_shape, [128, 4, 1, 1]);
-    assert_eq!(
-        input.op,
-        "concat per bar: shared (tiled) + temporal_shared + private (tiled) + temporal_private"
-    );
+    assert_eq!(input.op, "concat: shared, t_shared, private, t_private");
     let trunk = row("bar.*.trunk.0");
     assert_eq!(
         (trunk.output_shape.as_slice(), trunk.params, trunk.copies),
@@ -239,8 +236,12 @@ fn composer_shares_one_bar_generator_and_jamming_has_one_per_track() {
         .find(|l| l.name == "bar_input")
         .unwrap();
     assert_eq!(
-        (input.output_shape.as_slice(), input.copies),
-        (&[16, 2, 1, 1][..], 1)
+        (
+            input.op.as_str(),
+            input.output_shape.as_slice(),
+            input.copies
+        ),
+        ("concat: shared, t_shared", &[16, 2, 1, 1][..], 1)
     );
     assert!(s.networks[0]
         .layers
