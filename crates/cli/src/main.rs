@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod data;
+mod train;
 mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
@@ -77,6 +78,9 @@ enum Command {
         #[command(flatten)]
         options: data::EvalOptions,
     },
+    /// Train a GAN on a dataset into a run directory (config, checkpoints, logs, samples,
+    /// curves, report); --resume continues an interrupted run exactly.
+    Train(train::TrainArgs),
     /// Show a model's architecture (layers, output shapes, parameters) without training.
     Model {
         /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
@@ -175,6 +179,7 @@ fn run(cli: Cli) -> Result<()> {
             reference,
             options,
         } => data::eval(&samples, &reference, &options)?,
+        Command::Train(args) => train::run(&args)?,
         Command::Model { preset, json } => {
             let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
             let summary = museroll_models::summary(&config)?;

@@ -277,12 +277,13 @@ impl BinaryMuseGanConfig {
         }
     }
 
-    /// A small model for tests: 2 bars × 8 steps (2 beats of 4) × 24 pitches (C4–B5) × 2 tracks
-    /// (track 0 drums), latent 16. Time grows 1 → 2 → 4 → 8, pitch 1 → 2 → 2 octaves.
+    /// A small model for tests: 2 bars × 8 steps (4 beats of 2, so 4/4 datasets at 2 steps per
+    /// beat fit it) × 24 pitches (C4–B5) × 2 tracks (track 0 drums), latent 16. Time grows
+    /// 1 → 2 → 4 → 8, pitch 1 → 2 → 2 octaves.
     pub fn tiny() -> Self {
         Self {
             bars: 2,
-            beats_per_bar: 2,
+            beats_per_bar: 4,
             steps_per_bar: 8,
             pitches: 24,
             lowest_pitch: 60,
