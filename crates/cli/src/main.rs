@@ -83,7 +83,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Show a model's architecture (layers, output shapes, parameters) without training.
     Model {
-        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4) or tiny.
+        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
+        /// (temporal hybrid, 4×48×84×5), chorale-hybrid (temporal hybrid, 4×16×48×4) or
+        /// tiny-hybrid.
         #[arg(long, default_value = "chorale")]
         preset: String,
         /// Print JSON instead of text.

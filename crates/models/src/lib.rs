@@ -11,7 +11,9 @@
 //!   way.
 //! - [`BinaryMuseGanConfig`] (module [`config`]) describes a BinaryMuseGAN; [`Generator`],
 //!   [`Refiner`] and [`Discriminator`] (module [`bmusegan`]) are its networks, and [`summary()`]
-//!   tabulates their layers and parameter counts.
+//!   tabulates their layers and parameter counts. Its [`GeneratorKind`] chooses BinaryMuseGAN's
+//!   phrase generator or MuseGAN's temporal one (composer, jamming, hybrid), which can also
+//!   continue a piece phrase by phrase ([`Generator::forward_long_t`]).
 //!
 //! Tensor operations whose inputs come from callers use libtorch's fallible forms (`f_*`), so a
 //! shape mismatch is an [`Error`], not a panic.
@@ -23,6 +25,7 @@ pub mod bmusegan;
 pub mod checkpoint;
 pub mod config;
 mod layers;
+mod musegan;
 pub mod optim;
 pub mod summary;
 pub mod train;
@@ -31,7 +34,8 @@ pub use bmusegan::{
     binary_neuron, chroma_feature, onset_feature, Discriminator, Generator, Refiner,
 };
 pub use config::{
-    BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, PitchLayers, PRESETS,
+    BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, GeneratorKind, LatentStructure,
+    PitchLayers, PRESETS,
 };
 pub use summary::{summary, LayerSummary, ModelSummary, NetworkSummary};
 
