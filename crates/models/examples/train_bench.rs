@@ -25,6 +25,7 @@ struct Options {
     iters: usize,
     warmup: usize,
     json: Option<String>,
+    divisor: Option<u32>,
 }
 
 fn options() -> Result<Options, String> {
@@ -36,6 +37,7 @@ fn options() -> Result<Options, String> {
         iters: 5,
         warmup: 1,
         json: None,
+        divisor: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -49,6 +51,7 @@ fn options() -> Result<Options, String> {
             "--iters" => o.iters = value.parse().map_err(bad)?,
             "--warmup" => o.warmup = value.parse().map_err(bad)?,
             "--json" => o.json = Some(value),
+            "--width-divisor" => o.divisor = Some(value.parse().map_err(bad)?),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -88,7 +91,10 @@ fn matmul_peak() -> (f64, f64) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let o = options()?;
     tch::set_num_threads(o.threads);
-    let model = BinaryMuseGanConfig::preset(&o.preset)?;
+    let mut model = BinaryMuseGanConfig::preset(&o.preset)?;
+    if let Some(d) = o.divisor {
+        model.width_divisor = d;
+    }
     let mut config = TrainConfig::new(model, "unused".into());
     config.batch = o
         .batch

@@ -254,6 +254,8 @@ pub(crate) struct Dims {
     /// Pitch layers: first kernel = stride, second kernel, second stride.
     pub(crate) pl: [i64; 3],
     pub(crate) sample: [i64; 4],
+    /// The config's `width_divisor`.
+    divisor: i64,
 }
 
 impl Dims {
@@ -269,7 +271,13 @@ impl Dims {
             f: cfg.time_factors.map(i64::from),
             pl: [p.first, p.second_kernel, p.second_stride].map(i64::from),
             sample: cfg.sample_shape(),
+            divisor: cfg.width_divisor.into(),
         })
+    }
+
+    /// The width of a hidden layer that the paper gives `channels` channels.
+    pub(crate) fn w(&self, channels: i64) -> i64 {
+        (channels / self.divisor).max(1)
     }
 }
 
@@ -348,15 +356,23 @@ impl Generator {
             1,
             &[d.latent],
             &[
-                Block::dense(512 * (d.bars - 1)).bn().act(Act::Relu),
-                Block::reshape(vec![512, d.bars - 1, 1, 1]),
-                Block::tconv(256, [2, 1, 1], [1, 1, 1]).bn().act(Act::Relu),
-                Block::tconv(128, [1, f1, 1], [1, f1, 1])
+                Block::dense(d.w(512) * (d.bars - 1)).bn().act(Act::Relu),
+                Block::reshape(vec![d.w(512), d.bars - 1, 1, 1]),
+                Block::tconv(d.w(256), [2, 1, 1], [1, 1, 1])
                     .bn()
                     .act(Act::Relu),
-                Block::tconv(128, [1, 1, a], [1, 1, a]).bn().act(Act::Relu),
-                Block::tconv(64, [1, f2, 1], [1, f2, 1]).bn().act(Act::Relu),
-                Block::tconv(64, [1, 1, kb], [1, 1, sb]).bn().act(Act::Relu),
+                Block::tconv(d.w(128), [1, f1, 1], [1, f1, 1])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(128), [1, 1, a], [1, 1, a])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(64), [1, f2, 1], [1, f2, 1])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(64), [1, 1, kb], [1, 1, sb])
+                    .bn()
+                    .act(Act::Relu),
             ],
         )?;
         let (private, private_rows) = Private::per_track(
@@ -365,12 +381,20 @@ impl Generator {
             shared.output_shape(),
             [
                 &[
-                    Block::tconv(64, [1, 1, 12], [1, 1, 12]).bn().act(Act::Relu),
-                    Block::tconv(32, [1, f3, 1], [1, f3, 1]).bn().act(Act::Relu),
+                    Block::tconv(d.w(64), [1, 1, 12], [1, 1, 12])
+                        .bn()
+                        .act(Act::Relu),
+                    Block::tconv(d.w(32), [1, f3, 1], [1, f3, 1])
+                        .bn()
+                        .act(Act::Relu),
                 ],
                 &[
-                    Block::tconv(64, [1, f3, 1], [1, f3, 1]).bn().act(Act::Relu),
-                    Block::tconv(32, [1, 1, 12], [1, 1, 12]).bn().act(Act::Relu),
+                    Block::tconv(d.w(64), [1, f3, 1], [1, f3, 1])
+                        .bn()
+                        .act(Act::Relu),
+                    Block::tconv(d.w(32), [1, 1, 12], [1, 1, 12])
+                        .bn()
+                        .act(Act::Relu),
                 ],
                 &[Block::tconv(1, [1, 1, 1], [1, 1, 1]).bn().act(Act::Sigmoid)],
             ],
@@ -543,7 +567,7 @@ impl Refiner {
         }
         let unit = [
             Block::identity().bn().act(Act::Relu),
-            Block::same_conv(64, [1, 3, 12]).bn().act(Act::Relu),
+            Block::same_conv(d.w(64), [1, 3, 12]).bn().act(Act::Relu),
             Block::same_conv(1, [1, 3, 12]),
         ];
         let mut units = Vec::new();
@@ -697,14 +721,14 @@ impl Discriminator {
         let mut rows = Vec::new();
         let body = if cfg.discriminator == DiscriminatorVariant::AblatedII {
             let mut blocks = vec![
-                lrelu(Block::conv(128, [1, 1, 12], [1, 1, 12])),
-                lrelu(Block::conv(128, [1, 1, kb], [1, 1, sb])),
-                lrelu(Block::conv(256, [1, f3, 1], [1, f3, 1])),
-                lrelu(Block::conv(256, [1, f2, 1], [1, f2, 1])),
-                lrelu(Block::conv(512, [1, 1, a], [1, 1, a])),
-                lrelu(Block::conv(512, [1, f1, 1], [1, f1, 1])),
+                lrelu(Block::conv(d.w(128), [1, 1, 12], [1, 1, 12])),
+                lrelu(Block::conv(d.w(128), [1, 1, kb], [1, 1, sb])),
+                lrelu(Block::conv(d.w(256), [1, f3, 1], [1, f3, 1])),
+                lrelu(Block::conv(d.w(256), [1, f2, 1], [1, f2, 1])),
+                lrelu(Block::conv(d.w(512), [1, 1, a], [1, 1, a])),
+                lrelu(Block::conv(d.w(512), [1, f1, 1], [1, f1, 1])),
             ];
-            blocks.extend(head(1024));
+            blocks.extend(head(d.w(1024)));
             let net = Stack::new(&(path / "net"), "net", 1, &d.sample, &blocks)?;
             rows.extend_from_slice(net.rows());
             Body::Single(net)
@@ -719,14 +743,14 @@ impl Discriminator {
                 &one_track,
                 [
                     &[
-                        lrelu(Block::conv(32, [1, 1, 12], [1, 1, 12])),
-                        lrelu(Block::conv(64, [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(32), [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(64), [1, f3, 1], [1, f3, 1])),
                     ],
                     &[
-                        lrelu(Block::conv(32, [1, f3, 1], [1, f3, 1])),
-                        lrelu(Block::conv(64, [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(32), [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(64), [1, 1, 12], [1, 1, 12])),
                     ],
-                    &[lrelu(Block::conv(64, [1, 1, 1], [1, 1, 1]))],
+                    &[lrelu(Block::conv(d.w(64), [1, 1, 1], [1, 1, 1]))],
                 ],
             )?;
             rows.extend(private_rows);
@@ -743,12 +767,12 @@ impl Discriminator {
                 1,
                 &concat,
                 &[
-                    lrelu(Block::conv(128, [1, f2, kb], [1, f2, sb])),
-                    lrelu(Block::conv(256, [1, f1, a], [1, f1, a])),
+                    lrelu(Block::conv(d.w(128), [1, f2, kb], [1, f2, sb])),
+                    lrelu(Block::conv(d.w(256), [1, f1, a], [1, f1, a])),
                 ],
             )?;
             rows.extend_from_slice(shared.rows());
-            let mut channels = 256;
+            let mut channels = d.w(256);
             let (onset, chroma) = if cfg.discriminator == DiscriminatorVariant::Proposed {
                 let onset_in = vec![d.tracks, d.bars, d.sample[2], 1];
                 rows.push(LayerSummary {
@@ -764,9 +788,9 @@ impl Discriminator {
                     1,
                     &onset_in,
                     &[
-                        lrelu(Block::conv(32, [1, f3, 1], [1, f3, 1])),
-                        lrelu(Block::conv(64, [1, f2, 1], [1, f2, 1])),
-                        lrelu(Block::conv(128, [1, f1, 1], [1, f1, 1])),
+                        lrelu(Block::conv(d.w(32), [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(64), [1, f2, 1], [1, f2, 1])),
+                        lrelu(Block::conv(d.w(128), [1, f1, 1], [1, f1, 1])),
                     ],
                 )?;
                 rows.extend_from_slice(onset.rows());
@@ -784,12 +808,12 @@ impl Discriminator {
                     1,
                     &chroma_in,
                     &[
-                        lrelu(Block::conv(64, [1, 1, 12], [1, 1, 12])),
-                        lrelu(Block::conv(128, [1, d.beats, 1], [1, d.beats, 1])),
+                        lrelu(Block::conv(d.w(64), [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(128), [1, d.beats, 1], [1, d.beats, 1])),
                     ],
                 )?;
                 rows.extend_from_slice(chroma.rows());
-                channels += 256;
+                channels += 2 * d.w(128); // onset and chroma streams
                 (Some(onset), Some(chroma))
             } else {
                 (None, None)
@@ -799,7 +823,7 @@ impl Discriminator {
                 "merged",
                 1,
                 &[channels, d.bars, 1, 1],
-                &head(512),
+                &head(d.w(512)),
             )?;
             rows.extend_from_slice(merged.rows());
             Body::Streams(Box::new(Streams {

@@ -415,3 +415,42 @@ fn discriminator_works_with_the_gradient_penalty() {
         .count();
     assert!(reached > 0);
 }
+
+/// `width_divisor` divides every hidden layer's channels and leaves the inputs and outputs alone:
+/// the chorale preset's critic head is 512 / 4 = 128 channels wide and still gives one score.
+#[test]
+fn the_width_divisor_narrows_hidden_layers_only() {
+    let quarter = BinaryMuseGanConfig::chorale();
+    assert_eq!(quarter.width_divisor, 4);
+    let full = BinaryMuseGanConfig {
+        width_divisor: 1,
+        ..quarter.clone()
+    };
+    let row = |cfg: &BinaryMuseGanConfig, network: &str, layer: &str| {
+        let s = museroll_models::summary(cfg).unwrap();
+        let n = s
+            .networks
+            .iter()
+            .find(|n| n.network == network)
+            .unwrap()
+            .clone();
+        let r = n.layers.iter().find(|l| l.name == layer).unwrap().clone();
+        (r.output_shape, n.params)
+    };
+    let (head, d_quarter) = row(&quarter, "discriminator", "merged.0");
+    let (head_full, d_full) = row(&full, "discriminator", "merged.0");
+    assert_eq!(head, [128, 3, 1, 1]);
+    assert_eq!(head_full, [512, 3, 1, 1]);
+    assert!(d_quarter * 10 < d_full, "{d_quarter} vs {d_full}");
+    let (out, _) = row(&quarter, "discriminator", "merged.2");
+    assert_eq!(out, [1]);
+    let (g_out, _) = row(&quarter, "generator", "shared.0");
+    assert_eq!(g_out, [128 * 3]);
+    let mut bad = quarter;
+    bad.width_divisor = 0;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("width_divisor 0"));
+}

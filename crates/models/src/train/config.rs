@@ -113,7 +113,7 @@ const MAX_STEPS: u64 = 100_000_000;
 
 impl TrainConfig {
     /// The defaults for `model` trained on `data`: WGAN-GP (λ 10), Adam 1e-3 (0.5, 0.9), batch
-    /// 32, 5 critic steps, no warm-up, two-stage with 1000 + 500 generator steps, slope 1 × 1.1
+    /// 16 (the paper's stage 2; it used 32 in stage 1), 5 critic steps, no warm-up, two-stage with 1000 + 500 generator steps, slope 1 × 1.1
     /// per epoch, evaluations and samples every 100 steps, checkpoints every 250 (keep 3).
     pub fn new(model: BinaryMuseGanConfig, data: PathBuf) -> Self {
         Self {
@@ -122,7 +122,7 @@ impl TrainConfig {
             strategy: Strategy::TwoStage,
             loss: Loss::WganGp,
             gp_weight: 10.0,
-            batch: 32,
+            batch: 16,
             n_critic: 5,
             warmup: None,
             steps: 1000,
@@ -194,9 +194,11 @@ impl TrainConfig {
                 "the end-to-end strategy trains a refiner: set model.refiner = true".into(),
             );
         }
-        if !(self.slope_start.is_finite() && self.slope_start > 0.0)
-            || !(self.slope_factor.is_finite() && self.slope_factor >= 1.0)
-        {
+        let slope_ok = self.slope_start.is_finite()
+            && self.slope_start > 0.0
+            && self.slope_factor.is_finite()
+            && self.slope_factor >= 1.0;
+        if !slope_ok {
             return bad(format!(
                 "slope_start {} must be > 0 and slope_factor {} ≥ 1",
                 self.slope_start, self.slope_factor

@@ -115,7 +115,7 @@ impl Batches {
         let epoch = k / self.per_epoch();
         if self.epoch != Some(epoch) {
             self.order.clone_from(&self.indices);
-            let mut state = mix(self.seed ^ 0xDA7A_5E7_u64) ^ epoch;
+            let mut state = mix(self.seed ^ 0x0DA7_A5E7_u64) ^ epoch;
             for i in (1..self.order.len()).rev() {
                 state = mix(state);
                 let j = (state % (i as u64 + 1)) as usize;
@@ -693,7 +693,7 @@ impl Trainer {
         match self.config.warmup {
             Some(w)
                 if (stage != Stage::Refine && in_stage < w.first)
-                    || (w.every > 0 && in_stage % w.every == 0) =>
+                    || (w.every > 0 && in_stage.is_multiple_of(w.every)) =>
             {
                 w.critic_steps
             }
@@ -797,21 +797,19 @@ impl Trainer {
             };
             observer.step(&report);
             let end = self.step == total;
-            if self.step % self.config.log_every == 0 || end {
+            if self.step.is_multiple_of(self.config.log_every) || end {
                 self.log_losses(stage, slope)?;
             }
             let mut best = false;
-            if self.step % self.config.eval_every == 0 || end {
+            if self.step.is_multiple_of(self.config.eval_every) || end {
                 best = self.evaluate()?;
             }
-            if self.step % self.config.sample_every == 0 || end {
+            if self.step.is_multiple_of(self.config.sample_every) || end {
                 self.samples()?;
             }
-            if self.step % self.config.checkpoint_every == 0 || end || best {
+            if self.step.is_multiple_of(self.config.checkpoint_every) || end || best {
                 let path = self.checkpoint(best)?;
-                if best || self.step % self.config.checkpoint_every == 0 || end {
-                    observer.message(&format!("checkpoint {}", path.display()));
-                }
+                observer.message(&format!("checkpoint {}", path.display()));
             }
         }
         self.gan.save_weights(&self.dir.join(WEIGHTS_FILE))?;
@@ -890,6 +888,7 @@ mod tests {
         let later = a.get(7).to_vec();
         let mut b = make();
         assert_eq!(b.get(7), later.as_slice());
-        assert_ne!(b.get(1), b.get(4).to_vec().as_slice());
+        let fourth = b.get(4).to_vec();
+        assert_ne!(b.get(1), fourth.as_slice());
     }
 }
