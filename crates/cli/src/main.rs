@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod data;
+mod render;
 mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
@@ -63,6 +64,8 @@ enum Command {
         #[arg(long)]
         lane_height: Option<u32>,
     },
+    /// Play a file with a SoundFont synthesizer into a .wav file (16-bit stereo, peak at -1 dBFS).
+    Render(render::RenderArgs),
     /// Datasets: build one from music files, show it, measure it, import MuseGAN arrays.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -167,6 +170,7 @@ fn run(cli: Cli) -> Result<()> {
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
         }
+        Command::Render(args) => render::run(&args)?,
         Command::Data(command) => data::run(command)?,
         Command::Eval {
             samples,

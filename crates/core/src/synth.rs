@@ -288,10 +288,11 @@ pub fn render(
     left.truncate(len);
     right.truncate(len);
     if peak > 0.0 {
-        let gain = 10f32.powf(options.peak_dbfs as f32 / 20.0) / peak;
+        // In f64, so that even a vanishingly small peak gives a finite gain.
+        let gain = 10f64.powf(options.peak_dbfs / 20.0) / f64::from(peak);
         for x in left.iter_mut().chain(right.iter_mut()) {
             // The clamp only absorbs rounding: |x| ≤ peak, so |x · gain| ≤ the target level ≤ 1.
-            *x = (*x * gain).clamp(-1.0, 1.0);
+            *x = (f64::from(*x) * gain).clamp(-1.0, 1.0) as f32;
         }
     }
     Ok(Audio {
