@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod data;
 mod render;
+mod train;
 mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
@@ -80,9 +81,14 @@ enum Command {
         #[command(flatten)]
         options: data::EvalOptions,
     },
+    /// Train a GAN on a dataset into a run directory (config, checkpoints, logs, samples,
+    /// curves, report); --resume continues an interrupted run exactly.
+    Train(train::TrainArgs),
     /// Show a model's architecture (layers, output shapes, parameters) without training.
     Model {
-        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4) or tiny.
+        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
+        /// (temporal hybrid, 4×48×84×5), chorale-hybrid (temporal hybrid, 4×16×48×4) or
+        /// tiny-hybrid.
         #[arg(long, default_value = "chorale")]
         preset: String,
         /// Print JSON instead of text.
@@ -177,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
             reference,
             options,
         } => data::eval(&samples, &reference, &options)?,
+        Command::Train(args) => train::run(&args)?,
         Command::Model { preset, json } => {
             let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
             let summary = museroll_models::summary(&config)?;

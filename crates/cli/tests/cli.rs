@@ -456,3 +456,172 @@ fn render_errors_are_one_line() {
     );
     assert!(!wav.exists() && !mp3.exists());
 }
+
+/// Small songs for the tiny preset: drums on every beat (C4/E4, inside its C4–B5 range) and a
+/// melody, 8 bars at 2 steps per beat.
+fn tiny_songs(dir: &Path) -> PathBuf {
+    use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    for i in 0..6u8 {
+        let steps = 64;
+        let note = |p: u8, start: usize, len: usize| Note {
+            pitch: Pitch::new(p).unwrap(),
+            start,
+            end: start + len,
+            velocity: 90,
+        };
+        let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
+        let melody =
+            (0..steps / 4).map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3));
+        let mut song = Multitrack::new(Resolution::new(2).unwrap());
+        let mut d = Track::new("Drums", Program::default(), true, steps);
+        d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
+        let mut p = Track::new("Piano", Program::default(), false, steps);
+        p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+        song.tracks = vec![d, p];
+        museroll_core::io::write_file(&song, &songs.join(format!("{i}.mid"))).unwrap();
+    }
+    songs
+}
+
+#[test]
+fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs = tiny_songs(dir.path());
+    let data = dir.path().join("data");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        data.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+        "--hop".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let runs = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> =
+            ["train", "--out", "--threads", "1", "--device", "cpu"]
+                .iter()
+                .map(Into::into)
+                .collect();
+        args.insert(2, runs.clone().into_os_string());
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let data_arg = data.to_str().unwrap();
+    let out = train(&[
+        "--data",
+        data_arg,
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--refiner-steps",
+        "1",
+        "--batch",
+        "2",
+        "--n-critic",
+        "1",
+        "--set",
+        "eval_every=1",
+        "--set",
+        "eval_samples=4",
+        "--set",
+        "sample_count=2",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished 3 steps"), "{stderr}");
+    for file in [
+        "config.toml",
+        "metrics.jsonl",
+        "curves.png",
+        "report.md",
+        "model.safetensors",
+    ] {
+        assert!(runs.join(file).is_file(), "{file} missing");
+    }
+    let config = std::fs::read_to_string(runs.join("config.toml")).unwrap();
+    assert!(
+        config.contains("eval_samples = 4") && config.contains("n_critic = 1"),
+        "{config}"
+    );
+
+    // More steps on resume: the run continues from step 3 to 4.
+    let out = train(&["--resume", "--refiner-steps", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished 4 steps"), "{stderr}");
+
+    // A new run into a used directory, settings a resume cannot take, unknown keys, bad values.
+    let used = train(&["--data", data_arg, "--preset", "tiny"]);
+    assert_clean_failure(&used, "run", "already holds files");
+    let both = train(&["--resume", "--data", data_arg]);
+    assert_clean_failure(&both, "--data", "starts a new run");
+    let other = dir.path().join("other");
+    let fresh = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = [
+            "train",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--data",
+            data_arg,
+            "--out",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        args.push(other.clone().into_os_string());
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let tiny = |extra: &[&str]| fresh(&[&["--preset", "tiny"], extra].concat());
+    assert_clean_failure(
+        &tiny(&["--set", "no_such_key=1"]),
+        "no_such_key",
+        "unknown field",
+    );
+    assert_clean_failure(
+        &tiny(&["--strategy", "sideways"]),
+        "sideways",
+        "unknown variant",
+    );
+    assert_clean_failure(&tiny(&["--batch", "1"]), "batch 1", "not in 2..=");
+    assert_clean_failure(
+        &fresh(&["--preset", "chorale"]),
+        "data",
+        "does not fit the model",
+    );
+    assert!(!other.exists() || std::fs::read_dir(&other).unwrap().next().is_none());
+    let missing = dir.path().join("nowhere");
+    let out = run(&[
+        "train".as_ref(),
+        "--out".as_ref(),
+        other.as_os_str(),
+        "--data".as_ref(),
+        missing.as_os_str(),
+        "--preset".as_ref(),
+        "tiny".as_ref(),
+    ]);
+    assert_clean_failure(&out, "nowhere", "");
+}
