@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod data;
+mod render;
 mod train;
 mod venv;
 
@@ -64,6 +65,8 @@ enum Command {
         #[arg(long)]
         lane_height: Option<u32>,
     },
+    /// Play a file with a SoundFont synthesizer into a .wav file (16-bit stereo, peak at -1 dBFS).
+    Render(render::RenderArgs),
     /// Datasets: build one from music files, show it, measure it, import MuseGAN arrays.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -173,6 +176,7 @@ fn run(cli: Cli) -> Result<()> {
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
         }
+        Command::Render(args) => render::run(&args)?,
         Command::Data(command) => data::run(command)?,
         Command::Eval {
             samples,

@@ -324,6 +324,139 @@ fn model_summary_of_a_preset() {
     assert_clean_failure(&bad, "huge", "preset");
 }
 
+/// pretty_midi's General MIDI SoundFont in the project's venv, if setup.sh has made it.
+fn venv_soundfont() -> Option<PathBuf> {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages/pretty_midi/TimGM6mb.sf2"))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn render_plays_a_file_into_a_wav() {
+    let Some(soundfont) = venv_soundfont() else {
+        eprintln!("note: TimGM6mb.sf2 not found in the project's .venv (run ./setup.sh); skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
+    let wav = dir.path().join("chorale.wav");
+    // The default SoundFont (the venv's, found from the executable's place), then the same file
+    // named explicitly: the two renderings are the same.
+    let out = run(&[
+        "render".as_ref(),
+        midi.as_os_str(),
+        wav.as_os_str(),
+        "--sample-rate".as_ref(),
+        "16000".as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("chorale.wav") && stderr.contains("16000 Hz"),
+        "{stderr}"
+    );
+    let bytes = std::fs::read(&wav).unwrap();
+    let explicit = dir.path().join("explicit.wav");
+    let out = run(&[
+        "render".as_ref(),
+        midi.as_os_str(),
+        explicit.as_os_str(),
+        "--sample-rate".as_ref(),
+        "16000".as_ref(),
+        "--soundfont".as_ref(),
+        soundfont.as_os_str(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&explicit).unwrap(), bytes);
+
+    // A canonical 44-byte header: PCM, 2 channels, 16 kHz, 16 bits.
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    assert_eq!(
+        (u16_at(20), u16_at(22), u32_at(24), u16_at(34)),
+        (1, 2, 16_000, 16)
+    );
+    assert_eq!(&bytes[36..40], b"data");
+    // As long as the piece plus a release tail of at most 2 s.
+    let info = run(&["info".as_ref(), "--json".as_ref(), midi.as_os_str()]);
+    let summary: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let piece = summary["summary"]["seconds"].as_f64().unwrap();
+    let seconds = f64::from(u32_at(40)) / 4.0 / 16_000.0;
+    assert!(
+        piece <= seconds && seconds <= piece + 2.0,
+        "{seconds} s for a {piece} s piece"
+    );
+    // Not silent: the chorale's four voices sound.
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert_eq!(peak, (32767.0 * 10f64.powf(-1.0 / 20.0)).round() as u16);
+}
+
+#[test]
+fn render_errors_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
+    let wav = dir.path().join("out.wav");
+    let missing = dir.path().join("missing.sf2");
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--soundfont".as_ref(),
+            missing.as_os_str(),
+        ]),
+        "missing.sf2",
+        "No such file",
+    );
+    let garbage = dir.path().join("garbage.sf2");
+    std::fs::write(&garbage, b"RIFF\x04\0\0\0WAVE").unwrap();
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--soundfont".as_ref(),
+            garbage.as_os_str(),
+        ]),
+        "garbage.sf2",
+        "not a SoundFont 2 file",
+    );
+    // Checked before anything is read.
+    let mp3 = dir.path().join("out.mp3");
+    assert_clean_failure(
+        &run(&["render".as_ref(), midi.as_os_str(), mp3.as_os_str()]),
+        "out.mp3",
+        "unsupported output extension (use .wav)",
+    );
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--sample-rate".as_ref(),
+            "0".as_ref(),
+        ]),
+        "sample rate 0 Hz",
+        "outside 16000–192000 Hz",
+    );
+    let no_input = dir.path().join("nothing.mid");
+    assert_clean_failure(
+        &run(&["render".as_ref(), no_input.as_os_str(), wav.as_os_str()]),
+        "nothing.mid",
+        "No such file",
+    );
+    assert!(!wav.exists() && !mp3.exists());
+}
+
 /// Small songs for the tiny preset: drums on every beat (C4/E4, inside its C4–B5 range) and a
 /// melody, 8 bars at 2 steps per beat.
 fn tiny_songs(dir: &Path) -> PathBuf {

@@ -5,6 +5,7 @@
 //! - [`midi`], [`musicxml`], [`npz`]: readers and writers for the formats users have;
 //! - [`plot`]: piano-roll pictures; [`chart`]: line charts of training curves;
 //! - [`io`]: reading and writing any supported file by its extension;
+//! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
 //! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
 
 pub mod chart;
@@ -20,6 +21,7 @@ pub mod npz;
 pub mod plot;
 pub mod roll;
 pub mod summary;
+pub mod synth;
 pub mod track;
 pub mod units;
 
