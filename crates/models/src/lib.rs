@@ -22,6 +22,7 @@ use std::str::FromStr;
 pub mod bmusegan;
 pub mod checkpoint;
 pub mod config;
+pub mod generate;
 mod layers;
 pub mod optim;
 pub mod summary;
@@ -49,6 +50,9 @@ pub enum Error {
     /// A model configuration that cannot be built (bad sizes, strides that do not tile, …).
     #[error("invalid model configuration: {0}")]
     Config(String),
+    /// A request that cannot be met (a count out of range, an unknown name), in one line.
+    #[error("{0}")]
+    Usage(String),
     /// Tensors or a model output of the wrong shape.
     #[error("shape: {0}")]
     Shape(String),
