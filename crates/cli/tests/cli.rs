@@ -323,3 +323,199 @@ fn model_summary_of_a_preset() {
     let bad = run(&["model", "--preset", "huge"]);
     assert_clean_failure(&bad, "huge", "preset");
 }
+
+/// A finished tiny run in `dir/run`: four 8-bar songs (drums on the beats, a melody, at 2 steps
+/// per beat) → `museroll data build` → `museroll train --preset tiny` for 2 + 1 steps.
+fn generate_tiny_run(dir: &Path) -> PathBuf {
+    use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    let steps = 64;
+    for i in 0..4 {
+        let note = |p: usize, start: usize, len: usize| Note {
+            pitch: Pitch::new(p as u8).unwrap(),
+            start,
+            end: start + len,
+            velocity: 90,
+        };
+        let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
+        let melody = (0..steps / 4).map(|k| note(60 + (k * 5 + i * 7) % 24, k * 4, 3));
+        let mut d = Track::new("Drums", Program::default(), true, steps);
+        d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
+        let mut p = Track::new("Piano", Program::default(), false, steps);
+        p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+        let mut song = Multitrack::new(Resolution::new(2).unwrap());
+        song.tracks = vec![d, p];
+        museroll_core::io::write_file(&song, &songs.join(format!("{i}.mid"))).unwrap();
+    }
+    let data = dir.join("data");
+    let build = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        data.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+        "--validation".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let out = dir.join("run");
+    let train = run(&[
+        "train".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--preset".as_ref(),
+        "tiny".as_ref(),
+        "--steps".as_ref(),
+        "2".as_ref(),
+        "--refiner-steps".as_ref(),
+        "1".as_ref(),
+        "--batch".as_ref(),
+        "2".as_ref(),
+        "--n-critic".as_ref(),
+        "1".as_ref(),
+        "--set".as_ref(),
+        "eval_samples=4".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    out
+}
+
+#[test]
+fn generate_writes_samples_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = generate_tiny_run(dir.path());
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "generate".into(),
+            "--run".into(),
+            run_dir.clone().into(),
+            "--out".into(),
+            out.into(),
+            "--threads".into(),
+            "1".into(),
+            "--device".into(),
+            "cpu".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let out = dir.path().join("gen");
+    let ok = generate(
+        &out,
+        &[
+            "--n",
+            "3",
+            "--seed",
+            "4",
+            "--interpolate",
+            "slerp",
+            "--steps",
+            "3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        table.contains("| training data | samples (binarize refiner) |")
+            && table.contains("### Piano"),
+        "{table}"
+    );
+    assert!(
+        stderr.contains("wrote 3 samples (refiner binarization"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&out.display().to_string()), "{stderr}");
+    for file in [
+        "sample-00.mid",
+        "sample-02.png",
+        "samples.png",
+        "samples.npz",
+        "metrics.json",
+        "metrics.md",
+        "interpolation.mid",
+        "interpolation.png",
+        "interpolation-02.mid",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let md = std::fs::read_to_string(out.join("metrics.md")).unwrap();
+    assert!(md.contains(table.trim()), "{md}");
+
+    // The same seed with --binarize ht, again: the same files; --force replaces the directory.
+    let again = generate(&out, &["--n", "3", "--seed", "4"]);
+    assert_clean_failure(&again, "gen", "already holds files");
+    let ht = dir.path().join("ht");
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht"])
+        .status
+        .success());
+    let first = std::fs::read(ht.join("sample-01.mid")).unwrap();
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht", "--force"])
+        .status
+        .success());
+    assert_eq!(std::fs::read(ht.join("sample-01.mid")).unwrap(), first);
+    assert!(!ht.join("sample-02.mid").exists());
+
+    // Bad requests: one line, exit 1, nothing written.
+    let bad = dir.path().join("bad");
+    assert_clean_failure(
+        &generate(&bad, &["--n", "0"]),
+        "0 samples",
+        "generate 1 to 256",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--interpolate", "lerp", "--steps", "1"]),
+        "interpolation",
+        "not 1",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--binarize", "soft"]),
+        "soft",
+        "expected ht, bs or refiner",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--steps", "4"]),
+        "--steps",
+        "--interpolate",
+    );
+    assert!(!bad.exists());
+    let missing = dir.path().join("nowhere");
+    let out = run(&[
+        "generate".as_ref(),
+        "--run".as_ref(),
+        missing.as_os_str(),
+        "--out".as_ref(),
+        bad.as_os_str(),
+    ]);
+    assert_clean_failure(&out, "nowhere", "is not a training run");
+    let corrupt = run_dir.join("junk.safetensors");
+    std::fs::write(&corrupt, b"junk").unwrap();
+    let out = generate(&bad, &["--checkpoint", corrupt.to_str().unwrap()]);
+    assert_clean_failure(&out, "junk.safetensors", "not a readable safetensors");
+    assert!(!bad.exists());
+}
