@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod data;
+mod generate;
 mod render;
 mod train;
 mod venv;
@@ -84,6 +85,9 @@ enum Command {
     /// Train a GAN on a dataset into a run directory (config, checkpoints, logs, samples,
     /// curves, report); --resume continues an interrupted run exactly.
     Train(train::TrainArgs),
+    /// Generate samples from a trained run: MIDI, pictures, an .npz and their metrics vs the
+    /// training data; optionally an interpolation between two latents.
+    Generate(generate::GenerateArgs),
     /// Show a model's architecture (layers, output shapes, parameters) without training.
     Model {
         /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
@@ -184,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
             options,
         } => data::eval(&samples, &reference, &options)?,
         Command::Train(args) => train::run(&args)?,
+        Command::Generate(args) => generate::run(&args)?,
         Command::Model { preset, json } => {
             let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
             let summary = museroll_models::summary(&config)?;

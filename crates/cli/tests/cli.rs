@@ -485,11 +485,10 @@ fn tiny_songs(dir: &Path) -> PathBuf {
     songs
 }
 
-#[test]
-fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let songs = tiny_songs(dir.path());
-    let data = dir.path().join("data");
+/// The tiny preset's dataset built from [`tiny_songs`] with `museroll data build`, in `dir/data`.
+fn tiny_dataset(dir: &Path) -> PathBuf {
+    let songs = tiny_songs(dir);
+    let data = dir.join("data");
     let out = run(&[
         "data".as_ref(),
         "build".as_ref(),
@@ -514,6 +513,14 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    data
+}
+
+#[test]
+fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
 
     let runs = dir.path().join("run");
     let train = |extra: &[&str]| {
@@ -624,4 +631,155 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
         "tiny".as_ref(),
     ]);
     assert_clean_failure(&out, "nowhere", "");
+}
+
+/// A finished tiny run in `dir/run`: [`tiny_dataset`] → `museroll train --preset tiny` for
+/// 2 + 1 steps.
+fn generate_tiny_run(dir: &Path) -> PathBuf {
+    let data = tiny_dataset(dir);
+    let out = dir.join("run");
+    let train = run(&[
+        "train".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--preset".as_ref(),
+        "tiny".as_ref(),
+        "--steps".as_ref(),
+        "2".as_ref(),
+        "--refiner-steps".as_ref(),
+        "1".as_ref(),
+        "--batch".as_ref(),
+        "2".as_ref(),
+        "--n-critic".as_ref(),
+        "1".as_ref(),
+        "--set".as_ref(),
+        "eval_samples=4".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    out
+}
+
+#[test]
+fn generate_writes_samples_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = generate_tiny_run(dir.path());
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "generate".into(),
+            "--run".into(),
+            run_dir.clone().into(),
+            "--out".into(),
+            out.into(),
+            "--threads".into(),
+            "1".into(),
+            "--device".into(),
+            "cpu".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let out = dir.path().join("gen");
+    let ok = generate(
+        &out,
+        &[
+            "--n",
+            "3",
+            "--seed",
+            "4",
+            "--interpolate",
+            "slerp",
+            "--steps",
+            "3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        table.contains("| training data | samples (binarize refiner) |")
+            && table.contains("### Piano"),
+        "{table}"
+    );
+    assert!(
+        stderr.contains("wrote 3 samples (refiner binarization"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&out.display().to_string()), "{stderr}");
+    for file in [
+        "sample-00.mid",
+        "sample-02.png",
+        "samples.png",
+        "samples.npz",
+        "metrics.json",
+        "metrics.md",
+        "interpolation.mid",
+        "interpolation.png",
+        "interpolation-02.mid",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let md = std::fs::read_to_string(out.join("metrics.md")).unwrap();
+    assert!(md.contains(table.trim()), "{md}");
+
+    // The same seed with --binarize ht, again: the same files; --force replaces the directory.
+    let again = generate(&out, &["--n", "3", "--seed", "4"]);
+    assert_clean_failure(&again, "gen", "already holds files");
+    let ht = dir.path().join("ht");
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht"])
+        .status
+        .success());
+    let first = std::fs::read(ht.join("sample-01.mid")).unwrap();
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht", "--force"])
+        .status
+        .success());
+    assert_eq!(std::fs::read(ht.join("sample-01.mid")).unwrap(), first);
+    assert!(!ht.join("sample-02.mid").exists());
+
+    // Bad requests: one line, exit 1, nothing written.
+    let bad = dir.path().join("bad");
+    assert_clean_failure(
+        &generate(&bad, &["--n", "0"]),
+        "0 samples",
+        "generate 1 to 256",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--interpolate", "lerp", "--steps", "1"]),
+        "interpolation",
+        "not 1",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--binarize", "soft"]),
+        "soft",
+        "expected ht, bs or refiner",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--steps", "4"]),
+        "--steps",
+        "--interpolate",
+    );
+    assert!(!bad.exists());
+    let missing = dir.path().join("nowhere");
+    let out = run(&[
+        "generate".as_ref(),
+        "--run".as_ref(),
+        missing.as_os_str(),
+        "--out".as_ref(),
+        bad.as_os_str(),
+    ]);
+    assert_clean_failure(&out, "nowhere", "is not a training run");
+    let corrupt = run_dir.join("junk.safetensors");
+    std::fs::write(&corrupt, b"junk").unwrap();
+    let out = generate(&bad, &["--checkpoint", corrupt.to_str().unwrap()]);
+    assert_clean_failure(&out, "junk.safetensors", "not a readable safetensors");
+    assert!(!bad.exists());
 }

@@ -24,6 +24,7 @@ use std::str::FromStr;
 pub mod bmusegan;
 pub mod checkpoint;
 pub mod config;
+pub mod generate;
 mod layers;
 mod musegan;
 pub mod optim;
@@ -53,6 +54,9 @@ pub enum Error {
     /// A model configuration that cannot be built (bad sizes, strides that do not tile, …).
     #[error("invalid model configuration: {0}")]
     Config(String),
+    /// A request that cannot be met (a count out of range, an unknown name), in one line.
+    #[error("{0}")]
+    Usage(String),
     /// Tensors or a model output of the wrong shape.
     #[error("shape: {0}")]
     Shape(String),

@@ -31,7 +31,8 @@ mod run;
 
 pub use config::{Loss, Strategy, TrainConfig, Warmup};
 pub use run::{
-    latest_checkpoint, Observer, Outcome, StepReport, Trainer, CHECKPOINTS_DIR, CONFIG_FILE,
+    latest_checkpoint, Observer, Outcome, StepReport, Trainer, BEST_FILE, CHECKPOINTS_DIR,
+    CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
 };
 
 /// What the generator side is learning at a step.
@@ -259,13 +260,46 @@ impl Gan {
     /// # Errors
     /// [`Error::Torch`] from libtorch.
     pub fn samples(&self, z: &Tensor) -> Result<Tensor, Error> {
-        let _guard = tch::no_grad_guard();
-        let x = self.generator.forward_t(z, false)?;
-        let binary = match (self.stage, &self.refiner) {
-            (Stage::Pretrain, _) | (_, None) => x.f_gt(0.5)?,
-            (_, Some(r)) => r.forward_t(&x, false)?.f_gt(0.5)?,
+        let x = self.probabilities(z)?;
+        let x = if self.stage != Stage::Pretrain && self.has_refiner() {
+            self.refine(&x)?
+        } else {
+            x
         };
-        Ok(binary.f_to_kind(Kind::Uint8)?.f_to_device(Device::Cpu)?)
+        Ok(x.f_gt(0.5)?
+            .f_to_kind(Kind::Uint8)?
+            .f_to_device(Device::Cpu)?)
+    }
+
+    /// Whether the model has a refiner.
+    pub fn has_refiner(&self) -> bool {
+        self.refiner.is_some()
+    }
+
+    /// G's output for latents `z` `[n, latent]` in evaluation mode, without gradient:
+    /// probabilities in (0, 1), `[n, tracks, bars, steps, pitches]`, on the networks' device.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for latents of the wrong shape; [`Error::Torch`] from libtorch.
+    pub fn probabilities(&self, z: &Tensor) -> Result<Tensor, Error> {
+        let _guard = tch::no_grad_guard();
+        self.generator
+            .forward_t(&z.f_to_device(self.device)?, false)
+    }
+
+    /// The refiner's output for `x` (G's output) in evaluation mode, without gradient: exactly
+    /// 0 or 1, same shape. Stochastic binary neurons draw from libtorch's generator.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the model has no refiner; [`Error::Shape`] for an input of another
+    /// shape; [`Error::Torch`] from libtorch.
+    pub fn refine(&self, x: &Tensor) -> Result<Tensor, Error> {
+        let refiner = self
+            .refiner
+            .as_ref()
+            .ok_or_else(|| Error::Config("this model has no refiner".into()))?;
+        let _guard = tch::no_grad_guard();
+        refiner.forward_t(x, false)
     }
 
     /// One critic update on the real batch `real` `[B, tracks, bars, steps, pitches]` (float,

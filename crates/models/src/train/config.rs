@@ -246,6 +246,17 @@ impl TrainConfig {
             }
     }
 
+    /// The refiner's slope after `in_stage` generator steps of refiner training, on a training
+    /// split of `train_phrases` phrases (which sets the epoch when `slope_every` is 0).
+    pub fn slope(&self, in_stage: u64, train_phrases: usize) -> f64 {
+        let every = match self.slope_every {
+            0 => (train_phrases as u64 / u64::from(self.batch.max(1))).max(1),
+            n => n,
+        };
+        let raises = i32::try_from(in_stage / every).unwrap_or(i32::MAX);
+        (self.slope_start * self.slope_factor.powi(raises)).min(1e6)
+    }
+
     /// The config as TOML.
     ///
     /// # Errors

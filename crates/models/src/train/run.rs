@@ -26,16 +26,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use museroll_core::chart::{self, ChartOptions, Panel, Series};
-use museroll_core::dataset::{self, chain_samples, phrase_multitrack, Dataset, Split, TrackInfo};
+use museroll_core::dataset::{self, phrase_multitrack, Dataset, Split, TrackInfo};
 use museroll_core::io::write_atomic;
 use museroll_core::metrics::{
     evaluate, markdown_table, Metric, MetricsConfig, MetricsReport, PhraseShape, PhraseView,
 };
-use museroll_core::plot::{self, PlotOptions};
 use serde_json::json;
 use tch::{Device, Tensor};
 
 use super::{mix, stage_at, Gan, Losses, Stage, Strategy, TrainConfig};
+use crate::generate::{chained_midi, sheet_png};
 use crate::Error;
 
 /// The run's configuration file.
@@ -45,11 +45,14 @@ pub const CHECKPOINTS_DIR: &str = "checkpoints";
 const METRICS_FILE: &str = "metrics.jsonl";
 const LOG_FILE: &str = "train.log";
 const SAMPLES_DIR: &str = "samples";
-const DATA_METRICS_FILE: &str = "data_metrics.json";
+/// The metrics of the training split (a `MetricsReport` as JSON).
+pub const DATA_METRICS_FILE: &str = "data_metrics.json";
 const REPORT_FILE: &str = "report.md";
-const WEIGHTS_FILE: &str = "model.safetensors";
+/// The final weights.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
 const CURVES_FILE: &str = "curves.png";
-const BEST_FILE: &str = "best.safetensors";
+/// The best checkpoint, in the checkpoints directory.
+pub const BEST_FILE: &str = "best.safetensors";
 /// Samples generated at once in evaluation mode.
 const EVAL_CHUNK: i64 = 64;
 /// The metrics logged at each evaluation and their weight in the "best" score.
@@ -618,21 +621,12 @@ impl Trainer {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let columns = (n as f64).sqrt().ceil() as usize;
-        let options = PlotOptions {
-            // The width caps the whole grid: about 400 px per phrase.
-            width: Some(400 * columns as u32),
-            lane_height: Some(48),
-            ..PlotOptions::default()
-        };
-        let grid = plot::render_grid(&items, columns, &options)?;
         let stem = self
             .dir
             .join(SAMPLES_DIR)
             .join(format!("step-{:08}", self.step));
-        write_file(&stem.with_extension("png"), &plot::encode_png(&grid)?)?;
-        let (chained, chained_shape) = chain_samples(&cells, shape, 1)?;
-        let song = phrase_multitrack(&chained, chained_shape, 0, self.tracks(), self.config.tempo)?;
-        let midi = museroll_core::midi::write_midi(&song, &Default::default())?;
+        write_file(&stem.with_extension("png"), &sheet_png(&items, columns)?)?;
+        let midi = chained_midi(&cells, shape, self.tracks(), self.config.tempo, 1)?;
         write_file(&stem.with_extension("mid"), &midi)
     }
 
@@ -703,12 +697,7 @@ impl Trainer {
 
     /// The refiner's slope after `in_stage` generator steps of refiner training.
     fn slope(&self, in_stage: u64) -> f64 {
-        let every = match self.config.slope_every {
-            0 => self.batches.per_epoch(),
-            n => n,
-        };
-        let raises = i32::try_from(in_stage / every).unwrap_or(i32::MAX);
-        (self.config.slope_start * self.config.slope_factor.powi(raises)).min(1e6)
+        self.config.slope(in_stage, self.batches.indices.len())
     }
 
     /// Reads real batch number `self.drawn` onto the device.
