@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
+use museroll_core::synth::RenderOptions;
 use museroll_models::generate::{Binarize, GenerateOptions, Interpolation, Run};
 use museroll_models::DeviceChoice;
 use std::path::PathBuf;
@@ -41,6 +42,12 @@ pub struct GenerateArgs {
     /// Replace an --out that holds the files of an earlier generate (and nothing else).
     #[arg(long)]
     force: bool,
+    /// Also play every sample (and the interpolation) into a .wav with a SoundFont.
+    #[arg(long)]
+    audio: bool,
+    /// The SoundFont of --audio (default: pretty_midi's TimGM6mb.sf2 in the project's .venv).
+    #[arg(long)]
+    soundfont: Option<PathBuf>,
     /// Where to compute: cpu, cuda or auto (a GPU if there is one).
     #[arg(long, default_value = "auto")]
     device: String,
@@ -90,7 +97,30 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     };
     tch::set_num_threads(threads);
     let run = Run::open(&args.run, args.checkpoint.as_deref(), device)?;
+    // Find the SoundFont before any work, so a missing one fails fast.
+    let soundfont = match args.audio {
+        true => Some(crate::render::soundfont(args.soundfont.as_deref())?),
+        false => None,
+    };
     let generated = run.generate(&options, &args.out)?;
+    if let Some((soundfont, path)) = &soundfont {
+        let mut midis: Vec<PathBuf> = std::fs::read_dir(&generated.dir)?
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "mid"))
+            .collect();
+        midis.sort();
+        let options = RenderOptions::default();
+        for midi in &midis {
+            let (multitrack, _) = museroll_core::io::read_file(midi, &Default::default())?;
+            let wav = midi.with_extension("wav");
+            crate::render::render_to(&multitrack, midi, &wav, soundfont, path, &options)?;
+        }
+        eprintln!(
+            "played {} MIDI files into .wav with {}",
+            midis.len(),
+            path.display()
+        );
+    }
     for note in &generated.notes {
         eprintln!("note: {note}");
     }

@@ -2,9 +2,9 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use museroll_core::synth::{self, RenderOptions, SoundFont};
-use museroll_core::Error;
-use std::path::PathBuf;
+use museroll_core::synth::{self, Audio, RenderOptions, SoundFont};
+use museroll_core::{Error, Multitrack};
+use std::path::{Path, PathBuf};
 
 /// Where setup.sh's venv keeps pretty_midi's General MIDI SoundFont, the default one.
 const VENV_SOUNDFONT: &str = "lib/python3*/site-packages/pretty_midi/TimGM6mb.sf2";
@@ -36,20 +36,15 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     };
     options.check()?;
     let (multitrack, _) = args.timing.read(&args.input)?;
-    let soundfont_path = match &args.soundfont {
-        Some(path) => path.clone(),
-        None => crate::venv::find(VENV_SOUNDFONT).context(
-            "no SoundFont found in the project's .venv: pass --soundfont FILE.sf2 (e.g. Debian's \
-             /usr/share/sounds/sf2/FluidR3_GM.sf2) or run ./setup.sh",
-        )?,
-    };
-    let soundfont = SoundFont::open(&soundfont_path)?;
-    // A synthesizer failure concerns the SoundFont; anything else (a piece too long), the input.
-    let audio = synth::render(&multitrack, &soundfont, &options).map_err(|e| match e {
-        Error::SoundFont(_) => e.in_file(&soundfont_path),
-        other => other.in_file(&args.input),
-    })?;
-    synth::write_wav(&args.output, &audio)?;
+    let (soundfont, soundfont_path) = soundfont(args.soundfont.as_deref())?;
+    let audio = render_to(
+        &multitrack,
+        &args.input,
+        &args.output,
+        &soundfont,
+        &soundfont_path,
+        &options,
+    )?;
     eprintln!(
         "wrote {} ({:.1} s at {} Hz, SoundFont {})",
         args.output.display(),
@@ -58,4 +53,34 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         soundfont_path.display()
     );
     Ok(())
+}
+
+/// The SoundFont at `path`, or by default the one in the project's venv; and its path.
+pub fn soundfont(path: Option<&Path>) -> Result<(SoundFont, PathBuf)> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
+        None => crate::venv::find(VENV_SOUNDFONT).context(
+            "no SoundFont found in the project's .venv: pass --soundfont FILE.sf2 (e.g. Debian's \
+             /usr/share/sounds/sf2/FluidR3_GM.sf2) or run ./setup.sh",
+        )?,
+    };
+    Ok((SoundFont::open(&path)?, path))
+}
+
+/// Plays `multitrack` (read from `input`) into the WAV file `output`.
+pub fn render_to(
+    multitrack: &Multitrack,
+    input: &Path,
+    output: &Path,
+    soundfont: &SoundFont,
+    soundfont_path: &Path,
+    options: &RenderOptions,
+) -> Result<Audio> {
+    // A synthesizer failure concerns the SoundFont; anything else (a piece too long), the input.
+    let audio = synth::render(multitrack, soundfont, options).map_err(|e| match e {
+        Error::SoundFont(_) => e.in_file(soundfont_path),
+        other => other.in_file(input),
+    })?;
+    synth::write_wav(output, &audio)?;
+    Ok(audio)
 }
