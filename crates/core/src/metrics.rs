@@ -25,8 +25,9 @@
 //!   to UPC, ISR and TD (the metrics that were published with them).
 //! - **Thresholds follow the reference code**: QN ≥ 2 steps, PP ≥ 2 pitches, DP tolerance 0.1;
 //!   every one is configurable in [`MetricsConfig`].
-//! - **Speed**: each bar is packed once into one `u128` per step (bit = MIDI pitch) and every
-//!   metric is a single pass of bit operations over it; samples are spread over threads with
+//! - **Speed**: each bar is packed once into one `u128` per step (bit = MIDI pitch), listing the
+//!   steps where a pitch is on, and every metric is a single pass of bit operations over those
+//!   steps while the bar is in cache; samples are spread over threads with
 //!   rayon in fixed chunks whose results are added in order, so reports are reproducible to the
 //!   bit whatever the thread count.
 //!
@@ -254,13 +255,17 @@ struct Work<'a> {
     shape: &'a PhraseShape,
     pairs: &'a [[usize; 2]],
     tables: &'a Tables,
-    /// The sample packed, `[track][bar][step]`.
+    /// The bar being measured, packed one row per step.
     rows: Vec<u128>,
+    /// Its active steps (`rows[..n]` for the `n` packing returns).
+    active: Vec<usize>,
+    /// The steps where a note begins, one bit each, in the previous bar and in this bar.
+    onsets: [Vec<u64>; 2],
     /// DP's onset count per phase of the 16th-note grid.
     buckets: Vec<u64>,
     /// Beats per bar.
     beats: usize,
-    /// Tonal centroid per track and beat of the current bar.
+    /// Tonal centroid per track, bar and beat of the sample.
     centroids: Vec<[f64; 6]>,
     /// Whether a track takes part in a TD pair.
     in_pair: Vec<bool>,
@@ -275,66 +280,74 @@ impl<'a> Work<'a> {
                 *flag = true;
             }
         }
+        let words = shape.steps_per_bar.div_ceil(64);
         Work {
             shape,
             pairs,
             tables,
-            rows: vec![0; shape.tracks * shape.bars * shape.steps_per_bar],
+            rows: vec![0; shape.steps_per_bar],
+            active: vec![0; shape.steps_per_bar],
+            onsets: [vec![0; words], vec![0; words]],
             buckets: vec![0; tables.dp_period.unwrap_or(0)],
             beats,
-            centroids: vec![[f64::NAN; 6]; shape.tracks * beats],
+            centroids: vec![[f64::NAN; 6]; shape.tracks * shape.bars * beats],
             in_pair,
         }
     }
 
-    /// Adds the values of one sample (`[track][bar][step][pitch]` cells) to `acc`.
+    /// Adds the values of one sample (`[track][bar][step][pitch]` cells) to `acc`: each bar of
+    /// each track is packed and measured while it is in cache, then TD is taken bar by bar from
+    /// the centroids of the tracks.
     fn sample<C: Cell>(&mut self, cells: &[C], is_drum: &[bool], acc: &mut [Acc]) {
         let s = self.shape;
-        let steps = s.steps_per_bar;
-        phrase::pack_rows(cells, s.pitches, s.lowest_pitch.index(), &mut self.rows);
+        let lowest = s.lowest_pitch.index();
         let mut values: BarValues = [f64::NAN; N_METRICS];
         let (track_acc, pair_acc) = acc.split_at_mut(s.tracks * N_METRICS);
-        for ((track_rows, &drum), track_acc) in self
-            .rows
-            .chunks_exact(s.bars * steps)
+        let tracks = cells
+            .chunks_exact(s.bars * s.bar_cells())
             .zip(is_drum)
             .zip(track_acc.chunks_exact_mut(N_METRICS))
-        {
-            let mut previous: Option<&[u128]> = None;
-            for bar in track_rows.chunks_exact(steps) {
-                kernels::bar_values(bar, drum, self.tables, &mut self.buckets, &mut values);
-                if let Some(previous) = previous {
+            .zip(self.centroids.chunks_exact_mut(s.bars * self.beats));
+        for (track, (((track_cells, &drum), track_acc), track_centroids)) in tracks.enumerate() {
+            let in_pair = self.in_pair.get(track) == Some(&true);
+            let bars = track_cells
+                .chunks_exact(s.bar_cells())
+                .zip(track_centroids.chunks_exact_mut(self.beats));
+            for (bar, (bar_cells, centroids)) in bars.enumerate() {
+                let n = phrase::pack_rows(
+                    bar_cells,
+                    s.pitches,
+                    lowest,
+                    &mut self.rows,
+                    &mut self.active,
+                );
+                let packed = kernels::Bar {
+                    rows: &self.rows,
+                    active: self.active.get(..n).unwrap_or(&[]),
+                };
+                kernels::bar_values(packed, drum, self.tables, &mut self.buckets, &mut values);
+                let [previous, current] = &mut self.onsets;
+                kernels::onset_steps(packed, current);
+                if bar > 0 {
                     values[Metric::GrooveConsistency as usize] =
-                        kernels::groove_consistency(previous, bar);
+                        kernels::groove_consistency(previous, current, s.steps_per_bar);
                 }
+                std::mem::swap(previous, current);
                 for (a, &v) in track_acc.iter_mut().zip(&values) {
                     a.add(v);
                 }
-                previous = Some(bar);
-            }
-        }
-        if self.pairs.is_empty() {
-            return;
-        }
-        for bar in 0..s.bars {
-            for (track, (track_rows, centroids)) in self
-                .rows
-                .chunks_exact(s.bars * steps)
-                .zip(self.centroids.chunks_exact_mut(self.beats))
-                .enumerate()
-            {
-                if self.in_pair.get(track) == Some(&true) {
-                    if let Some(rows) = track_rows.chunks_exact(steps).nth(bar) {
-                        kernels::beat_centroids(rows, self.tables, centroids);
-                    }
+                if in_pair {
+                    kernels::beat_centroids(packed, self.tables, centroids);
                 }
             }
+        }
+        let beats = self.beats;
+        for bar in 0..s.bars {
+            let centroids = |track: usize| {
+                let start = (track * s.bars + bar) * beats;
+                self.centroids.get(start..start + beats).unwrap_or(&[])
+            };
             for (&[a, b], pair_acc) in self.pairs.iter().zip(pair_acc.iter_mut()) {
-                let centroids = |t: usize| {
-                    self.centroids
-                        .get(t * self.beats..(t + 1) * self.beats)
-                        .unwrap_or(&[])
-                };
                 pair_acc.add(kernels::tonal_distance(
                     centroids(a),
                     centroids(b),

@@ -302,14 +302,29 @@ impl Phrase {
 
 /// Packs `cells` (rows of `pitches` cells, see [`PhraseShape`]) into one `u128` per row, bit
 /// `lowest + i` set when column `i` is on: bit positions are MIDI pitches. Rows beyond the
-/// shorter of `cells` and `out` are left alone.
-pub(super) fn pack_rows<C: Cell>(cells: &[C], pitches: usize, lowest: usize, out: &mut [u128]) {
-    for (row, bits) in cells.chunks_exact(pitches).zip(out.iter_mut()) {
-        let mut halves = row.chunks(64).map(pack64);
+/// shortest of `cells`, `rows` and `active` are left alone. Lists the rows that are not 0 in
+/// `active`, ascending, and returns how many there are.
+pub(super) fn pack_rows<C: Cell>(
+    cells: &[C],
+    pitches: usize,
+    lowest: usize,
+    rows: &mut [u128],
+    active: &mut [usize],
+) -> usize {
+    let mut n = 0;
+    let rows = cells.chunks_exact(pitches).zip(rows.iter_mut());
+    for (t, (cells, row)) in rows.take(active.len()).enumerate() {
+        let mut halves = cells.chunks(64).map(pack64);
         let low = halves.next().unwrap_or(0);
         let high = halves.next().unwrap_or(0);
-        *bits = (u128::from(high) << 64 | u128::from(low)) << lowest;
+        *row = (u128::from(high) << 64 | u128::from(low)) << lowest;
+        // Every step is written and only active ones counted: no branch on the data.
+        if let Some(slot) = active.get_mut(n) {
+            *slot = t;
+        }
+        n += usize::from(*row != 0);
     }
+    n
 }
 
 /// The on/off states of up to 64 cells as bits, cell `i` → bit `i`: 16 at a time, then the
@@ -399,9 +414,15 @@ mod tests {
         cells[10] = 9;
         cells[11 + 7] = 1;
         let mut out = [0u128; 2];
-        pack_rows(&cells, 11, 117, &mut out);
+        let mut active = [9; 2];
+        assert_eq!(pack_rows(&cells, 11, 117, &mut out, &mut active), 2);
         assert_eq!(out[0], (1u128 << 117) | (1u128 << 126) | (1u128 << 127));
         assert_eq!(out[1], 1u128 << 124);
+        assert_eq!(active, [0, 1]);
+        // a silent row is packed but not listed
+        cells[..11].fill(0);
+        assert_eq!(pack_rows(&cells, 11, 117, &mut out, &mut active), 1);
+        assert_eq!((out[0], active[0]), (0, 1));
     }
 
     #[test]
@@ -416,7 +437,7 @@ mod tests {
                     seed ^= seed >> 7;
                     seed ^= seed << 17;
                     // about a third of the cells on, with velocities up to 255
-                    if seed % 3 == 0 {
+                    if seed.is_multiple_of(3) {
                         (seed >> 8) as u8 | 1
                     } else {
                         0
@@ -425,7 +446,8 @@ mod tests {
                 .collect();
             let lowest = 128 - pitches;
             let mut out = [0u128; 3];
-            pack_rows(&cells, pitches, lowest, &mut out);
+            let mut active = [0; 3];
+            let n = pack_rows(&cells, pitches, lowest, &mut out, &mut active);
             for (row, bits) in cells.chunks_exact(pitches).zip(out) {
                 let expected = row
                     .iter()
@@ -433,6 +455,8 @@ mod tests {
                     .fold(0u128, |b, (i, &c)| b | u128::from(c != 0) << (lowest + i));
                 assert_eq!(bits, expected, "{pitches} pitches");
             }
+            let sounding: Vec<usize> = (0..3).filter(|&t| out[t] != 0).collect();
+            assert_eq!(active[..n], sounding, "{pitches} pitches");
         }
     }
 
