@@ -255,10 +255,8 @@ struct Work<'a> {
     shape: &'a PhraseShape,
     pairs: &'a [[usize; 2]],
     tables: &'a Tables,
-    /// The bar being measured, packed one row per step.
-    rows: Vec<u128>,
-    /// Its active steps (`rows[..n]` for the `n` packing returns).
-    active: Vec<usize>,
+    /// Packs the bar being measured.
+    packer: phrase::Packer,
     /// The steps where a note begins, one bit each, in the previous bar and in this bar.
     onsets: [Vec<u64>; 2],
     /// DP's onset count per phase of the 16th-note grid.
@@ -285,8 +283,7 @@ impl<'a> Work<'a> {
             shape,
             pairs,
             tables,
-            rows: vec![0; shape.steps_per_bar],
-            active: vec![0; shape.steps_per_bar],
+            packer: phrase::Packer::new(shape),
             onsets: [vec![0; words], vec![0; words]],
             buckets: vec![0; tables.dp_period.unwrap_or(0)],
             beats,
@@ -300,7 +297,6 @@ impl<'a> Work<'a> {
     /// the centroids of the tracks.
     fn sample<C: Cell>(&mut self, cells: &[C], is_drum: &[bool], acc: &mut [Acc]) {
         let s = self.shape;
-        let lowest = s.lowest_pitch.index();
         let mut values: BarValues = [f64::NAN; N_METRICS];
         let (track_acc, pair_acc) = acc.split_at_mut(s.tracks * N_METRICS);
         let tracks = cells
@@ -314,17 +310,7 @@ impl<'a> Work<'a> {
                 .chunks_exact(s.bar_cells())
                 .zip(track_centroids.chunks_exact_mut(self.beats));
             for (bar, (bar_cells, centroids)) in bars.enumerate() {
-                let n = phrase::pack_rows(
-                    bar_cells,
-                    s.pitches,
-                    lowest,
-                    &mut self.rows,
-                    &mut self.active,
-                );
-                let packed = kernels::Bar {
-                    rows: &self.rows,
-                    active: self.active.get(..n).unwrap_or(&[]),
-                };
+                let packed = self.packer.pack(bar_cells);
                 kernels::bar_values(packed, drum, self.tables, &mut self.buckets, &mut values);
                 let [previous, current] = &mut self.onsets;
                 kernels::onset_steps(packed, current);

@@ -7,7 +7,7 @@
 //! popcounts.
 
 use super::config::{Chroma, MetricsConfig, SilentBeats};
-use super::phrase::PhraseShape;
+use super::phrase::{Bar, PhraseShape};
 use super::report::Metric;
 
 /// Number of per-bar metrics (the length of [`Metric::ALL`]).
@@ -83,27 +83,6 @@ impl Tables {
             silent_beats: config.td_silent_beats,
             phi,
         }
-    }
-}
-
-/// One bar of one track, packed.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Bar<'a> {
-    /// One row per step, bit = MIDI pitch.
-    pub(super) rows: &'a [u128],
-    /// The steps whose row is not 0, ascending.
-    pub(super) active: &'a [usize],
-}
-
-impl<'a> Bar<'a> {
-    /// Each active step `t` with its row and the row of step `t − 1` (0 for the first step).
-    fn active_rows(self) -> impl Iterator<Item = (usize, u128, u128)> + 'a {
-        let rows = self.rows;
-        self.active.iter().map(move |&t| {
-            let row = rows.get(t).copied().unwrap_or(0);
-            let previous = t.checked_sub(1).and_then(|p| rows.get(p)).copied();
-            (t, row, previous.unwrap_or(0))
-        })
     }
 }
 

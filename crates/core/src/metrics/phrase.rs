@@ -300,61 +300,126 @@ impl Phrase {
     }
 }
 
-/// Packs `cells` (rows of `pitches` cells, see [`PhraseShape`]) into one `u128` per row, bit
-/// `lowest + i` set when column `i` is on: bit positions are MIDI pitches. Rows beyond the
-/// shortest of `cells`, `rows` and `active` are left alone. Lists the rows that are not 0 in
-/// `active`, ascending, and returns how many there are.
-pub(super) fn pack_rows<C: Cell>(
-    cells: &[C],
+/// One bar of one track, packed by a [`Packer`].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Bar<'a> {
+    /// One row per step, bit = MIDI pitch.
+    pub(super) rows: &'a [u128],
+    /// The steps whose row is not 0, ascending.
+    pub(super) active: &'a [usize],
+}
+
+impl<'a> Bar<'a> {
+    /// Each active step `t` with its row and the row of step `t − 1` (0 for the first step).
+    pub(super) fn active_rows(self) -> impl Iterator<Item = (usize, u128, u128)> + 'a {
+        let rows = self.rows;
+        self.active.iter().map(move |&t| {
+            let row = rows.get(t).copied().unwrap_or(0);
+            let previous = t.checked_sub(1).and_then(|p| rows.get(p)).copied();
+            (t, row, previous.unwrap_or(0))
+        })
+    }
+}
+
+/// Packs the bars of phrases of one shape into [`Bar`]s, reusing its buffers.
+///
+/// A bar's cells are one run of `steps × pitches` cells, so they are first turned into one run
+/// of bits, 64 cells a word with no per-row remainder; each row is then the `pitches` bits at
+/// its offset, shifted to its MIDI position.
+#[derive(Clone, Debug)]
+pub(super) struct Packer {
     pitches: usize,
     lowest: usize,
-    rows: &mut [u128],
-    active: &mut [usize],
-) -> usize {
-    let mut n = 0;
-    let rows = cells.chunks_exact(pitches).zip(rows.iter_mut());
-    for (t, (cells, row)) in rows.take(active.len()).enumerate() {
-        let mut halves = cells.chunks(64).map(pack64);
-        let low = halves.next().unwrap_or(0);
-        let high = halves.next().unwrap_or(0);
-        *row = (u128::from(high) << 64 | u128::from(low)) << lowest;
-        // Every step is written and only active ones counted: no branch on the data.
-        if let Some(slot) = active.get_mut(n) {
-            *slot = t;
+    /// The bar's cells as bits, cell `i` → bit `i % 64` of word `i / 64`, and 2 words more so
+    /// that any row's 128 bits can be read from 3 words.
+    words: Vec<u64>,
+    rows: Vec<u128>,
+    active: Vec<usize>,
+}
+
+impl Packer {
+    /// A packer for bars of `shape` (which must have passed [`PhraseShape::cells`]).
+    pub(super) fn new(shape: &PhraseShape) -> Packer {
+        Packer {
+            pitches: shape.pitches,
+            lowest: shape.lowest_pitch.index(),
+            words: vec![0; shape.bar_cells().div_ceil(64) + 2],
+            rows: vec![0; shape.steps_per_bar],
+            active: vec![0; shape.steps_per_bar],
         }
-        n += usize::from(*row != 0);
     }
-    n
+
+    /// Packs one bar, `cells` being its `steps × pitches` cells; rows past the end of `cells`
+    /// are 0.
+    pub(super) fn pack<C: Cell>(&mut self, cells: &[C]) -> Bar<'_> {
+        let (blocks, tail) = cells.as_chunks::<64>();
+        let mut words = self.words.iter_mut();
+        for (block, word) in blocks.iter().zip(&mut words) {
+            let (quarters, _) = block.as_chunks::<16>();
+            *word = quarters
+                .iter()
+                .enumerate()
+                .fold(0, |w, (i, q)| w | u64::from(C::pack16(q)) << (16 * i));
+        }
+        if let Some(word) = words.next() {
+            *word = pack64(tail);
+        }
+        words.for_each(|word| *word = 0);
+        let width = u32::try_from(self.pitches).unwrap_or(128).min(128);
+        let mask = u128::MAX.checked_shr(128 - width).unwrap_or(0);
+        let mut n = 0;
+        for (t, row) in self.rows.iter_mut().enumerate() {
+            let offset = t * self.pitches;
+            let three = self.words.get(offset / 64..offset / 64 + 3);
+            let bits = match three.and_then(|w| <[u64; 3]>::try_from(w).ok()) {
+                Some([a, b, c]) if offset < cells.len() => {
+                    // Bits offset..offset + 128 of the run: each word shifted down, the next
+                    // one's low bits shifted up into the gap (in two steps, so that a shift
+                    // of 0 clears it instead of overflowing).
+                    let s = (offset % 64) as u32;
+                    let low = (a >> s) | ((b << 1) << (63 - s));
+                    let high = (b >> s) | ((c << 1) << (63 - s));
+                    (u128::from(high) << 64 | u128::from(low)) & mask
+                }
+                _ => 0,
+            };
+            *row = bits << self.lowest;
+            // Every step is written and only active ones counted: no branch on the data.
+            if let Some(slot) = self.active.get_mut(n) {
+                *slot = t;
+            }
+            n += usize::from(bits != 0);
+        }
+        Bar {
+            rows: &self.rows,
+            active: self.active.get(..n).unwrap_or(&[]),
+        }
+    }
 }
 
 /// The on/off states of up to 64 cells as bits, cell `i` → bit `i`: 16 at a time, then the
 /// remainder as the top bits of the last 16 cells (overlapping the chunks before) when there are
 /// that many, else one by one.
-#[inline]
 fn pack64<C: Cell>(cells: &[C]) -> u64 {
-    let mut chunks = cells.chunks_exact(16);
-    let mut bits = 0;
-    for (i, chunk) in (&mut chunks).enumerate() {
-        if let Ok(chunk) = <&[C; 16]>::try_from(chunk) {
-            bits |= u64::from(C::pack16(chunk)) << (16 * i);
-        }
-    }
-    let rest = chunks.remainder().len();
-    let done = cells.len() - rest;
-    if rest == 0 {
+    let (chunks, rest) = cells.as_chunks::<16>();
+    let bits = chunks
+        .iter()
+        .enumerate()
+        .fold(0, |w, (i, q)| w | u64::from(C::pack16(q)) << (16 * i));
+    if rest.is_empty() {
         return bits;
     }
+    let done = cells.len() - rest.len();
     match cells
         .len()
         .checked_sub(16)
         .and_then(|start| cells.get(start..))
         .and_then(|last| <&[C; 16]>::try_from(last).ok())
     {
-        Some(last) => bits | u64::from(C::pack16(last) >> (16 - rest)) << done,
-        None => cells
-            .iter()
-            .enumerate()
-            .fold(bits, |bits, (i, c)| bits | u64::from(c.is_on()) << i),
+        Some(last) => bits | u64::from(C::pack16(last) >> (16 - rest.len())) << done,
+        None => rest.iter().enumerate().fold(bits, |bits, (i, c)| {
+            bits | u64::from(c.is_on()) << (done + i)
+        }),
     }
 }
 
@@ -404,59 +469,85 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pack_rows_puts_columns_at_midi_positions() {
-        // two rows of 11 pitches from MIDI 117 (the top one is 127): row 0 has columns 0 (packed
-        // in a chunk of 8), 9 and 10 (the remainder), row 1 column 7
-        let mut cells = [0u8; 22];
-        cells[0] = 1;
-        cells[9] = 1;
-        cells[10] = 9;
-        cells[11 + 7] = 1;
-        let mut out = [0u128; 2];
-        let mut active = [9; 2];
-        assert_eq!(pack_rows(&cells, 11, 117, &mut out, &mut active), 2);
-        assert_eq!(out[0], (1u128 << 117) | (1u128 << 126) | (1u128 << 127));
-        assert_eq!(out[1], 1u128 << 124);
-        assert_eq!(active, [0, 1]);
-        // a silent row is packed but not listed
-        cells[..11].fill(0);
-        assert_eq!(pack_rows(&cells, 11, 117, &mut out, &mut active), 1);
-        assert_eq!((out[0], active[0]), (0, 1));
+    /// A packer for bars of `steps` rows of `pitches` pitches from MIDI `lowest`.
+    fn packer(steps: usize, pitches: usize, lowest: u8) -> Packer {
+        let shape = PhraseShape {
+            samples: 1,
+            tracks: 1,
+            bars: 1,
+            steps_per_bar: steps,
+            pitches,
+            lowest_pitch: Pitch::new(lowest).unwrap(),
+            resolution: Resolution::new(1).unwrap(),
+        };
+        assert!(shape.cells().is_ok());
+        Packer::new(&shape)
     }
 
     #[test]
-    fn pack_rows_matches_cell_by_cell_at_every_width() {
-        // every width from 1 to 128 pitches (all ways of splitting a row into chunks of 16 and a
-        // remainder), 3 rows of varied cells, at the lowest position the width allows
+    fn packing_puts_columns_at_midi_positions_and_lists_active_steps() {
+        // three rows of 11 pitches from MIDI 117 (the top one is 127): row 0 has columns 0, 9
+        // and 10, row 1 none, row 2 column 7
+        let mut cells = [0u8; 33];
+        cells[0] = 1;
+        cells[9] = 1;
+        cells[10] = 9;
+        cells[22 + 7] = 1;
+        let mut packer = packer(3, 11, 117);
+        let bar = packer.pack(&cells);
+        assert_eq!(
+            bar.rows,
+            [(1 << 117) | (1 << 126) | (1 << 127), 0, 1 << 124]
+        );
+        assert_eq!(bar.active, [0, 2]);
+        let rows: Vec<_> = bar.active_rows().collect();
+        assert_eq!(rows[1], (2, 1 << 124, 0));
+        // a bar packed after another owes nothing to it
+        cells[..11].fill(0);
+        let bar = packer.pack(&cells);
+        assert_eq!(bar.rows, [0, 0, 1 << 124]);
+        assert_eq!(bar.active, [2]);
+        // missing cells are off
+        let bar = packer.pack(&cells[..20]);
+        assert_eq!((bar.rows, bar.active), (&[0; 3][..], &[][..]));
+    }
+
+    #[test]
+    fn packing_matches_cell_by_cell_at_every_width() {
+        // every width from 1 to 128 pitches, over 5 steps (rows straddle words in every way),
+        // at the lowest position the width allows, twice (the second bar must not see the first)
         let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let steps = 5;
         for pitches in 1..=128 {
-            let cells: Vec<u8> = (0..3 * pitches)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    // about a third of the cells on, with velocities up to 255
-                    if seed.is_multiple_of(3) {
-                        (seed >> 8) as u8 | 1
-                    } else {
-                        0
-                    }
-                })
-                .collect();
             let lowest = 128 - pitches;
-            let mut out = [0u128; 3];
-            let mut active = [0; 3];
-            let n = pack_rows(&cells, pitches, lowest, &mut out, &mut active);
-            for (row, bits) in cells.chunks_exact(pitches).zip(out) {
-                let expected = row
-                    .iter()
-                    .enumerate()
-                    .fold(0u128, |b, (i, &c)| b | u128::from(c != 0) << (lowest + i));
-                assert_eq!(bits, expected, "{pitches} pitches");
+            let mut packer = packer(steps, pitches, lowest as u8);
+            for _ in 0..2 {
+                let cells: Vec<u8> = (0..steps * pitches)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // about a third of the cells on, with velocities up to 255
+                        if seed.is_multiple_of(3) {
+                            (seed >> 8) as u8 | 1
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let bar = packer.pack(&cells);
+                let expected: Vec<u128> = cells
+                    .chunks_exact(pitches)
+                    .map(|row| {
+                        row.iter()
+                            .enumerate()
+                            .fold(0, |b, (i, &c)| b | u128::from(c != 0) << (lowest + i))
+                    })
+                    .collect();
+                assert_eq!(bar.rows, expected, "{pitches} pitches");
+                let sounding: Vec<usize> = (0..steps).filter(|&t| expected[t] != 0).collect();
+                assert_eq!(bar.active, sounding, "{pitches} pitches");
             }
-            let sounding: Vec<usize> = (0..3).filter(|&t| out[t] != 0).collect();
-            assert_eq!(active[..n], sounding, "{pitches} pitches");
         }
     }
 
