@@ -240,7 +240,7 @@ pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize
     }
 }
 
-/// Rows with at most this many active pitches are binned pitch by pitch, denser ones bin by bin.
+/// The first this many active pitches of a row are binned one by one, any more bin by bin.
 const SPARSE_ROW: u32 = 12;
 
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
@@ -253,13 +253,17 @@ pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]
         // One slot more than the bins, for pitches outside the phrase (none are ever set).
         let mut chroma = [0u64; 13];
         while let Some((_, row, _)) = active.next_if(|&(t, _, _)| t < end) {
-            if row.count_ones() <= SPARSE_ROW {
-                for p in bits(row) {
-                    chroma[usize::from(tables.bin_of[p])] += 1;
+            let mut rest = row;
+            for _ in 0..SPARSE_ROW {
+                if rest == 0 {
+                    break;
                 }
-            } else {
+                chroma[usize::from(tables.bin_of[rest.trailing_zeros() as usize])] += 1;
+                rest &= rest - 1;
+            }
+            if rest != 0 {
                 for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
-                    *c += u64::from((row & mask).count_ones());
+                    *c += u64::from((rest & mask).count_ones());
                 }
             }
         }
