@@ -13,13 +13,14 @@ pub trait Cell: Copy + Send + Sync {
     /// True when the cell sounds.
     fn is_on(self) -> bool;
 
-    /// The on/off states of 16 consecutive pitches, bit `i` = `chunk[i]`. The default asks
-    /// [`Cell::is_on`] sixteen times; `bool` and `u8` test all sixteen at once.
-    fn pack16(chunk: &[Self; 16]) -> u16 {
-        chunk
+    /// The on/off states of 64 consecutive cells, bit `i` = `cells[i]`. The default asks
+    /// [`Cell::is_on`] 64 times; `bool` and `u8` test 16 cells at once, after one test for
+    /// all 64 being off (as most cells of a piano roll are).
+    fn pack64(cells: &[Self; 64]) -> u64 {
+        cells
             .iter()
             .enumerate()
-            .fold(0, |bits, (i, c)| bits | (u16::from(c.is_on()) << i))
+            .fold(0, |bits, (i, c)| bits | (u64::from(c.is_on()) << i))
     }
 }
 
@@ -29,8 +30,8 @@ impl Cell for bool {
     }
 
     #[inline]
-    fn pack16(chunk: &[bool; 16]) -> u16 {
-        u8::pack16(&chunk.map(u8::from))
+    fn pack64(cells: &[bool; 64]) -> u64 {
+        u8::pack64(&cells.map(u8::from))
     }
 }
 
@@ -39,46 +40,57 @@ impl Cell for u8 {
         self != 0
     }
 
-    /// One SSE2 compare and movemask on x86-64 (SSE2 is part of that target), two 8-byte
-    /// gathers elsewhere.
     #[inline]
-    fn pack16(chunk: &[u8; 16]) -> u16 {
-        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-        {
-            use std::arch::x86_64::{
-                __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_setzero_si128,
-            };
-            // SAFETY: SSE2 is enabled at compile time (the cfg above), and the unaligned load
-            // reads exactly the 16 bytes of `chunk`.
-            let zero = unsafe {
-                let bytes = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()))
-            };
-            // The movemask has bit i set for each zero byte i, in its low 16 bits.
-            !(zero as u16)
+    fn pack64(cells: &[u8; 64]) -> u64 {
+        let (words, _) = cells.as_chunks::<8>();
+        if words.iter().fold(0, |any, w| any | u64::from_ne_bytes(*w)) == 0 {
+            return 0;
         }
-        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-        {
-            nonzero_bits16(chunk)
-        }
+        let (quarters, _) = cells.as_chunks::<16>();
+        quarters
+            .iter()
+            .enumerate()
+            .fold(0, |bits, (i, q)| bits | u64::from(nonzero16(q)) << (16 * i))
     }
 }
 
-/// The nonzero bytes of `chunk` as bits, byte `i` → bit `i`, with 64-bit arithmetic only: the
-/// portable form of `u8::pack16`.
+/// The nonzero bytes of `chunk` as bits, byte `i` → bit `i`: one SSE2 compare and movemask on
+/// x86-64 (SSE2 is part of that target), two 8-byte gathers elsewhere.
+#[inline]
+fn nonzero16(chunk: &[u8; 16]) -> u16 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_setzero_si128,
+        };
+        // SAFETY: SSE2 is enabled at compile time (the cfg above), and the unaligned load reads
+        // exactly the 16 bytes of `chunk`.
+        let zero = unsafe {
+            let bytes = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()))
+        };
+        // The movemask has bit i set for each zero byte i, in its low 16 bits.
+        !(zero as u16)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        nonzero16_portable(chunk)
+    }
+}
+
+/// [`nonzero16`] with 64-bit arithmetic only.
 #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
-fn nonzero_bits16(chunk: &[u8; 16]) -> u16 {
+fn nonzero16_portable(chunk: &[u8; 16]) -> u16 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let (lo, hi) = chunk.split_at(8);
-    let gather = |half: &[u8]| {
-        let x = u64::from_le_bytes(<[u8; 8]>::try_from(half).unwrap_or_default());
+    let (halves, _) = chunk.as_chunks::<8>();
+    halves.iter().enumerate().fold(0, |bits, (i, half)| {
+        let x = u64::from_le_bytes(*half);
         // Bit 7 of a byte ends up set iff the byte is nonzero; no carry crosses bytes.
         let nonzero = ((x | ((x & LOW7) + LOW7)) >> 7) & 0x0101_0101_0101_0101;
         // Every product term 2^(8i) · 2^(7j+7) lands on a distinct bit, and those with
         // i + j = 7 fill bits 56..64: the low bit of byte i goes to bit 56 + i.
-        (nonzero.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u16
-    };
-    gather(lo) | (gather(hi) << 8)
+        bits | ((nonzero.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u16) << (8 * i)
+    })
 }
 
 /// The shape of a phrase tensor laid out `[sample][track][bar][step][pitch]`, row-major (the
@@ -365,14 +377,12 @@ impl Packer {
         let (blocks, tail) = cells.as_chunks::<64>();
         let mut words = self.words.iter_mut();
         for (block, word) in blocks.iter().zip(&mut words) {
-            let (quarters, _) = block.as_chunks::<16>();
-            *word = quarters
-                .iter()
-                .enumerate()
-                .fold(0, |w, (i, q)| w | u64::from(C::pack16(q)) << (16 * i));
+            *word = C::pack64(block);
         }
-        if let Some(word) = words.next() {
-            *word = pack64(tail);
+        if let (Some(word), Some(&first)) = (words.next(), tail.first()) {
+            // The tail padded with copies of its first cell, whose bits are then dropped.
+            let block = std::array::from_fn(|i| tail.get(i).copied().unwrap_or(first));
+            *word = C::pack64(&block) & !(u64::MAX << tail.len());
         }
         words.for_each(|word| *word = 0);
         for &t in self.active.get(..self.listed).unwrap_or(&[]) {
@@ -409,45 +419,30 @@ impl Packer {
     }
 }
 
-/// The on/off states of up to 64 cells as bits, cell `i` → bit `i`: 16 at a time, then the
-/// remainder as the top bits of the last 16 cells (overlapping the chunks before) when there are
-/// that many, else one by one.
-fn pack64<C: Cell>(cells: &[C]) -> u64 {
-    let (chunks, rest) = cells.as_chunks::<16>();
-    let bits = chunks
-        .iter()
-        .enumerate()
-        .fold(0, |w, (i, q)| w | u64::from(C::pack16(q)) << (16 * i));
-    if rest.is_empty() {
-        return bits;
-    }
-    let done = cells.len() - rest.len();
-    match cells
-        .len()
-        .checked_sub(16)
-        .and_then(|start| cells.get(start..))
-        .and_then(|last| <&[C; 16]>::try_from(last).ok())
-    {
-        Some(last) => bits | u64::from(C::pack16(last) >> (16 - rest.len())) << done,
-        None => rest.iter().enumerate().fold(bits, |bits, (i, c)| {
-            bits | u64::from(c.is_on()) << (done + i)
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pack16_matches_is_on() {
-        let bytes: [u8; 16] = [0, 1, 0, 200, 128, 0, 127, 1, 0, 0, 0, 0, 0, 0, 0, 255];
-        // bytes 1, 3, 4, 6, 7 and 15 are nonzero
-        let expected = 0b1000_0000_1101_1010;
-        assert_eq!(u8::pack16(&bytes), expected);
-        assert_eq!(nonzero_bits16(&bytes), expected);
-        let bools = bytes.map(|b| b != 0);
-        assert_eq!(bool::pack16(&bools), expected);
+    fn pack64_matches_is_on() {
+        let mut bytes = [0u8; 64];
+        for (i, b) in [
+            (1, 1),
+            (3, 200),
+            (4, 128),
+            (6, 127),
+            (7, 1),
+            (15, 255),
+            (40, 2),
+            (63, 9),
+        ] {
+            bytes[i] = b;
+        }
+        let expected = [1, 3, 4, 6, 7, 15, 40, 63]
+            .iter()
+            .fold(0, |m, i| m | 1 << i);
+        assert_eq!(u8::pack64(&bytes), expected);
+        assert_eq!(bool::pack64(&bytes.map(|b| b != 0)), expected);
         // the default method, through a cell type of our own
         #[derive(Clone, Copy)]
         struct Loud(u8);
@@ -456,16 +451,13 @@ mod tests {
                 self.0 != 0
             }
         }
-        assert_eq!(Loud::pack16(&bytes.map(Loud)), expected);
-        for b in [0u8, 1, 127, 128, 255] {
-            let all = if b == 0 { 0 } else { 0xffff };
-            assert_eq!(u8::pack16(&[b; 16]), all);
-            assert_eq!(nonzero_bits16(&[b; 16]), all);
-        }
+        assert_eq!(Loud::pack64(&bytes.map(Loud)), expected);
+        assert_eq!(u8::pack64(&[0; 64]), 0);
+        assert_eq!(u8::pack64(&[128; 64]), u64::MAX);
     }
 
     #[test]
-    fn pack16_forms_agree_on_every_byte_value_in_every_place() {
+    fn nonzero16_forms_agree_on_every_byte_value_in_every_place() {
         // each byte value at each position, among neighbours of every kind
         for value in 0..=255u8 {
             for place in 0..16 {
@@ -475,8 +467,8 @@ mod tests {
                     .iter()
                     .enumerate()
                     .fold(0u16, |m, (i, &b)| m | u16::from(b != 0) << i);
-                assert_eq!(u8::pack16(&bytes), expected);
-                assert_eq!(nonzero_bits16(&bytes), expected);
+                assert_eq!(nonzero16(&bytes), expected);
+                assert_eq!(nonzero16_portable(&bytes), expected);
             }
         }
     }
