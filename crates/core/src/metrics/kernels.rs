@@ -273,14 +273,14 @@ pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]
             *centroid = [f64::NAN; 6];
             continue;
         }
-        for (x, phi) in centroid.iter_mut().zip(&tables.phi) {
-            *x = phi
-                .iter()
-                .zip(chroma)
-                .map(|(w, &c)| w * c as f64)
-                .sum::<f64>()
-                / total as f64;
+        // Φ · chroma over the bins that sound (the others add only zeros), bin by bin.
+        let mut sums = [0.0; 6];
+        for (bin, &count) in chroma.iter().enumerate().filter(|(_, c)| **c != 0) {
+            for (sum, phi) in sums.iter_mut().zip(&tables.phi) {
+                *sum += phi.get(bin).map_or(0.0, |w| w * count as f64);
+            }
         }
+        *centroid = sums.map(|sum| sum / total as f64);
     }
 }
 
