@@ -87,6 +87,7 @@ impl Tables {
 }
 
 /// The indices of the set bits of `bits`, lowest first (each below 128).
+#[inline(always)]
 fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         (bits != 0).then(|| {
@@ -98,6 +99,7 @@ fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
 }
 
 /// Shannon entropy in bits of the distribution `counts / total`.
+#[inline(always)]
 fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
     let n = total as f64;
     counts
@@ -112,6 +114,7 @@ fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
 
 /// The values of every metric but GC for one bar of a track. `buckets` is scratch for DP, at
 /// least one entry per step of a 16th note.
+#[inline(always)]
 pub(super) fn bar_values(
     bar: Bar<'_>,
     is_drum: bool,
@@ -136,6 +139,7 @@ pub(super) fn bar_values(
 /// DP of a non-empty drum bar: onsets per step are folded onto the phases of the 16th-note grid
 /// (`period` steps); phase `k` scores its onsets plus `tolerance` times those one step either
 /// side; the best phase's score over all onsets.
+#[inline(always)]
 fn drum_pattern(bar: Bar<'_>, tables: &Tables, buckets: &mut [u64]) -> f64 {
     let Some(period) = tables.dp_period else {
         return f64::NAN;
@@ -165,6 +169,7 @@ fn drum_pattern(bar: Bar<'_>, tables: &Tables, buckets: &mut [u64]) -> f64 {
 }
 
 /// The metrics of a non-empty bar of a pitched track.
+#[inline(always)]
 fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
     let rows = bar.rows;
     let mut cells = 0u64;
@@ -216,6 +221,7 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
 
 /// Sets bit `t` of `out` (64 steps a word, at least `⌈steps / 64⌉` words) for each step `t` of
 /// the bar where a note begins, clearing the others.
+#[inline(always)]
 pub(super) fn onset_steps(bar: Bar<'_>, out: &mut [u64]) {
     out.fill(0);
     for (t, row, previous) in bar.active_rows() {
@@ -227,6 +233,7 @@ pub(super) fn onset_steps(bar: Bar<'_>, out: &mut [u64]) {
 
 /// GC between two consecutive bars of `steps` steps each, from their [`onset_steps`]: 1 − (steps
 /// where exactly one bar has an onset) / steps; NaN when neither bar has an onset (both empty).
+#[inline(always)]
 pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize) -> f64 {
     let (mut differing, mut any) = (0u64, 0u64);
     for (&a, &b) in previous_bar.iter().zip(bar) {
@@ -245,6 +252,7 @@ const SPARSE_ROW: u32 = 12;
 
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
 /// silent beat): the beat's chroma (active cells per bin) normalised to sum 1, projected by Φ.
+#[inline(always)]
 pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]) {
     let beats = bar.rows.len().div_ceil(tables.beat);
     let mut active = bar.active_rows().peekable();
@@ -285,6 +293,7 @@ pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]
 }
 
 /// TD of a bar from the two tracks' beat centroids (see [`beat_centroids`]).
+#[inline(always)]
 pub(super) fn tonal_distance(a: &[[f64; 6]], b: &[[f64; 6]], tables: &Tables) -> f64 {
     let (mut sum, mut beats, mut silent) = (0.0, 0u32, false);
     for (x, y) in a.iter().zip(b) {

@@ -323,6 +323,7 @@ pub(super) struct Bar<'a> {
 
 impl<'a> Bar<'a> {
     /// Each active step `t` with its row and the row of step `t − 1` (0 for the first step).
+    #[inline(always)]
     pub(super) fn active_rows(self) -> impl Iterator<Item = (usize, u128, u128)> + 'a {
         let rows = self.rows;
         self.active.iter().map(move |&t| {
@@ -373,6 +374,7 @@ impl Packer {
 
     /// Packs one bar, `cells` being its `steps × pitches` cells; rows past the end of `cells`
     /// are 0.
+    #[inline(always)]
     pub(super) fn pack<C: Cell>(&mut self, cells: &[C]) -> Bar<'_> {
         let (blocks, tail) = cells.as_chunks::<64>();
         let mut words = self.words.iter_mut();
