@@ -336,17 +336,15 @@ impl<'a> Bar<'a> {
 
 /// Packs the bars of phrases of one shape into [`Bar`]s, reusing its buffers.
 ///
-/// A bar's cells are one run of `steps × pitches` cells, so they are first turned into one run
-/// of bits, 64 cells a word with no per-row remainder. Few cells are on (well under 1% in
-/// generated or real music), so the rows are then built from the words that are not 0 alone,
-/// each word's bits cut at the row boundaries it spans.
+/// A bar's cells are one run of `steps × pitches` cells, read 64 at a time as the bits of a
+/// word, with no per-row remainder. Few cells are on (well under 1% in generated or real
+/// music), so most words are 0 and cost only the test; the bits of the others are cut at the
+/// row boundaries the word spans and put into their rows.
 #[derive(Clone, Debug)]
 pub(super) struct Packer {
     pitches: usize,
     lowest: usize,
-    /// The bar's cells as bits, cell `i` → bit `i % 64` of word `i / 64`.
-    words: Vec<u64>,
-    /// The row and column of bit 0 of each word.
+    /// The row and column of the first cell of each run of 64.
     starts: Vec<(usize, usize)>,
     /// The rows, 0 but for those listed in `active[..listed]`.
     rows: Vec<u128>,
@@ -357,13 +355,11 @@ pub(super) struct Packer {
 impl Packer {
     /// A packer for bars of `shape` (which must have passed [`PhraseShape::cells`]).
     pub(super) fn new(shape: &PhraseShape) -> Packer {
-        let words = shape.bar_cells().div_ceil(64);
         let pitches = shape.pitches.max(1);
         Packer {
             pitches,
             lowest: shape.lowest_pitch.index(),
-            words: vec![0; words],
-            starts: (0..words)
+            starts: (0..shape.bar_cells().div_ceil(64))
                 .map(|w| (w * 64 / pitches, w * 64 % pitches))
                 .collect(),
             rows: vec![0; shape.steps_per_bar],
@@ -376,34 +372,25 @@ impl Packer {
     /// are 0.
     #[inline(always)]
     pub(super) fn pack<C: Cell>(&mut self, cells: &[C]) -> Bar<'_> {
-        let (blocks, tail) = cells.as_chunks::<64>();
-        let mut words = self.words.iter_mut();
-        for (block, word) in blocks.iter().zip(&mut words) {
-            *word = C::pack64(block);
-        }
-        if let (Some(word), Some(&first)) = (words.next(), tail.first()) {
-            // The tail padded with copies of its first cell, whose bits are then dropped.
-            let block = std::array::from_fn(|i| tail.get(i).copied().unwrap_or(first));
-            *word = C::pack64(&block) & !(u64::MAX << tail.len());
-        }
-        words.for_each(|word| *word = 0);
         for &t in self.active.get(..self.listed).unwrap_or(&[]) {
             if let Some(row) = self.rows.get_mut(t) {
                 *row = 0;
             }
         }
+        let (pitches, lowest) = (self.pitches, self.lowest);
+        let (rows, active) = (&mut self.rows, &mut self.active);
         let mut n = 0;
-        for (&word, &(first_row, first_column)) in self.words.iter().zip(&self.starts) {
-            let (mut bits, mut t, mut column) = (word, first_row, first_column);
+        // Puts the bits of `word`, whose bit 0 is cell `column` of row `t`, into the rows.
+        let mut add = |mut bits: u64, (mut t, mut column): (usize, usize)| {
             while bits != 0 {
                 // Bits 0..width are the rest of row t, from `column` on (width ≥ 1).
-                let width = self.pitches - column;
+                let width = pitches - column;
                 let part = bits & (u64::MAX >> 64usize.saturating_sub(width));
-                if let Some(row) = self.rows.get_mut(t).filter(|_| part != 0) {
-                    *row |= u128::from(part) << (self.lowest + column);
+                if let Some(row) = rows.get_mut(t).filter(|_| part != 0) {
+                    *row |= u128::from(part) << (lowest + column);
                     // A row spanning two words is listed once.
-                    if n == 0 || self.active.get(n - 1) != Some(&t) {
-                        if let Some(slot) = self.active.get_mut(n) {
+                    if n == 0 || active.get(n - 1) != Some(&t) {
+                        if let Some(slot) = active.get_mut(n) {
                             *slot = t;
                             n += 1;
                         }
@@ -412,6 +399,15 @@ impl Packer {
                 bits = bits.checked_shr(width as u32).unwrap_or(0);
                 (t, column) = (t + 1, 0);
             }
+        };
+        let (blocks, tail) = cells.as_chunks::<64>();
+        for (block, &start) in blocks.iter().zip(&self.starts) {
+            add(C::pack64(block), start);
+        }
+        if let (Some(&first), Some(&start)) = (tail.first(), self.starts.get(blocks.len())) {
+            // The tail padded with copies of its first cell, whose bits are then dropped.
+            let block = std::array::from_fn(|i| tail.get(i).copied().unwrap_or(first));
+            add(C::pack64(&block) & !(u64::MAX << tail.len()), start);
         }
         self.listed = n;
         Bar {
