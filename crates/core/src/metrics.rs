@@ -510,7 +510,7 @@ mod tests {
     #[test]
     fn code_for_the_cpu_and_portable_code_agree() {
         // 4 tracks (drums first) of 2 bars of 48 steps over 84 pitches: runs of notes, some
-        // sparse and some dense rows (past the 12 pitches binned one by one), silent tracks
+        // sparse and some dense rows (past the 12 pitches binned one by one), many empty ones
         let shape = PhraseShape {
             samples: 12,
             tracks: 4,
