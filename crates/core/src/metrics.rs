@@ -25,8 +25,9 @@
 //!   to UPC, ISR and TD (the metrics that were published with them).
 //! - **Thresholds follow the reference code**: QN ≥ 2 steps, PP ≥ 2 pitches, DP tolerance 0.1;
 //!   every one is configurable in [`MetricsConfig`].
-//! - **Speed**: each bar is packed once into one `u128` per step (bit = MIDI pitch) and every
-//!   metric is a single pass of bit operations over it; samples are spread over threads with
+//! - **Speed**: each bar is packed once into one `u128` per step (bit = MIDI pitch), listing the
+//!   steps where a pitch is on, and every metric is a single pass of bit operations over those
+//!   steps while the bar is in cache; samples are spread over threads with
 //!   rayon in fixed chunks whose results are added in order, so reports are reproducible to the
 //!   bit whatever the thread count.
 //!
@@ -84,6 +85,7 @@ pub use table::markdown_table;
 use crate::error::{Error, Result};
 use kernels::{BarValues, Tables, N_METRICS};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Samples handled by one task: results are added per chunk, then chunks in order, so the sums
 /// do not depend on how rayon splits the work.
@@ -215,16 +217,14 @@ impl Accumulator {
             )));
         }
         let slots = self.total.len();
-        let (this, is_drum) = (&*self, phrase.is_drum());
+        let this = &*self;
         let partials: Vec<Vec<Acc>> = (0..shape.samples.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
                 let mut work = Work::new(&this.shape, &this.pairs, &this.tables);
                 let mut acc = vec![Acc::default(); slots];
                 let end = ((chunk + 1) * CHUNK).min(shape.samples);
-                for sample in chunk * CHUNK..end {
-                    work.sample(phrase.sample(sample), is_drum, &mut acc);
-                }
+                work.samples(phrase, chunk * CHUNK..end, &mut acc);
                 acc
             })
             .collect();
@@ -254,13 +254,15 @@ struct Work<'a> {
     shape: &'a PhraseShape,
     pairs: &'a [[usize; 2]],
     tables: &'a Tables,
-    /// The sample packed, `[track][bar][step]`.
-    rows: Vec<u128>,
+    /// Packs the bar being measured.
+    packer: phrase::Packer,
+    /// The steps where a note begins, one bit each, in the previous bar and in this bar.
+    onsets: [Vec<u64>; 2],
     /// DP's onset count per phase of the 16th-note grid.
     buckets: Vec<u64>,
     /// Beats per bar.
     beats: usize,
-    /// Tonal centroid per track and beat of the current bar.
+    /// Tonal centroid per track, bar and beat of the sample.
     centroids: Vec<[f64; 6]>,
     /// Whether a track takes part in a TD pair.
     in_pair: Vec<bool>,
@@ -275,66 +277,114 @@ impl<'a> Work<'a> {
                 *flag = true;
             }
         }
+        let words = shape.steps_per_bar.div_ceil(64);
         Work {
             shape,
             pairs,
             tables,
-            rows: vec![0; shape.tracks * shape.bars * shape.steps_per_bar],
+            packer: phrase::Packer::new(shape),
+            onsets: [vec![0; words], vec![0; words]],
             buckets: vec![0; tables.dp_period.unwrap_or(0)],
             beats,
-            centroids: vec![[f64::NAN; 6]; shape.tracks * beats],
+            centroids: vec![[f64::NAN; 6]; shape.tracks * shape.bars * beats],
             in_pair,
         }
     }
 
-    /// Adds the values of one sample (`[track][bar][step][pitch]` cells) to `acc`.
+    /// Adds the values of `samples` of `phrase` to `acc`, one sample after the other.
+    ///
+    /// On x86-64 CPUs with POPCNT, AVX2 and BMI1 (Intel since 2013, AMD since 2015) this runs
+    /// the same code compiled to use them, chosen at run time because the default x86-64 target
+    /// cannot assume them: counting bits with one instruction instead of a dozen and testing 32
+    /// cells at once take about a fifth off the time of an evaluation. Results are identical
+    /// (integer counts, and the same floating-point operations in the same order).
+    fn samples<C: Cell>(
+        &mut self,
+        phrase: &PhraseView<'_, C>,
+        samples: Range<usize>,
+        acc: &mut [Acc],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("popcnt")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("bmi1")
+        {
+            // SAFETY: the CPU has every feature `samples_avx2` is compiled for.
+            unsafe { self.samples_avx2(phrase, samples, acc) };
+            return;
+        }
+        self.samples_inline(phrase, samples, acc);
+    }
+
+    /// [`Work::samples_inline`] compiled for CPUs with POPCNT, AVX2 and BMI1.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt,avx2,bmi1")]
+    fn samples_avx2<C: Cell>(
+        &mut self,
+        phrase: &PhraseView<'_, C>,
+        samples: Range<usize>,
+        acc: &mut [Acc],
+    ) {
+        self.samples_inline(phrase, samples, acc);
+    }
+
+    /// The body of [`Work::samples`]. It and everything it calls per bar are inlined, so that
+    /// [`Work::samples_avx2`] compiles all of it with its CPU features.
+    #[inline(always)]
+    fn samples_inline<C: Cell>(
+        &mut self,
+        phrase: &PhraseView<'_, C>,
+        samples: Range<usize>,
+        acc: &mut [Acc],
+    ) {
+        for sample in samples {
+            self.sample(phrase.sample(sample), phrase.is_drum(), acc);
+        }
+    }
+
+    /// Adds the values of one sample (`[track][bar][step][pitch]` cells) to `acc`: each bar of
+    /// each track is packed and measured while it is in cache, then TD is taken bar by bar from
+    /// the centroids of the tracks.
+    #[inline(always)]
     fn sample<C: Cell>(&mut self, cells: &[C], is_drum: &[bool], acc: &mut [Acc]) {
         let s = self.shape;
-        let steps = s.steps_per_bar;
-        phrase::pack_rows(cells, s.pitches, s.lowest_pitch.index(), &mut self.rows);
         let mut values: BarValues = [f64::NAN; N_METRICS];
         let (track_acc, pair_acc) = acc.split_at_mut(s.tracks * N_METRICS);
-        for ((track_rows, &drum), track_acc) in self
-            .rows
-            .chunks_exact(s.bars * steps)
+        let tracks = cells
+            .chunks_exact(s.bars * s.bar_cells())
             .zip(is_drum)
             .zip(track_acc.chunks_exact_mut(N_METRICS))
-        {
-            let mut previous: Option<&[u128]> = None;
-            for bar in track_rows.chunks_exact(steps) {
-                kernels::bar_values(bar, drum, self.tables, &mut self.buckets, &mut values);
-                if let Some(previous) = previous {
+            .zip(self.centroids.chunks_exact_mut(s.bars * self.beats));
+        for (track, (((track_cells, &drum), track_acc), track_centroids)) in tracks.enumerate() {
+            let in_pair = self.in_pair.get(track) == Some(&true);
+            let bars = track_cells
+                .chunks_exact(s.bar_cells())
+                .zip(track_centroids.chunks_exact_mut(self.beats));
+            for (bar, (bar_cells, centroids)) in bars.enumerate() {
+                let packed = self.packer.pack(bar_cells);
+                kernels::bar_values(packed, drum, self.tables, &mut self.buckets, &mut values);
+                let [previous, current] = &mut self.onsets;
+                kernels::onset_steps(packed, current);
+                if bar > 0 {
                     values[Metric::GrooveConsistency as usize] =
-                        kernels::groove_consistency(previous, bar);
+                        kernels::groove_consistency(previous, current, s.steps_per_bar);
                 }
+                std::mem::swap(previous, current);
                 for (a, &v) in track_acc.iter_mut().zip(&values) {
                     a.add(v);
                 }
-                previous = Some(bar);
-            }
-        }
-        if self.pairs.is_empty() {
-            return;
-        }
-        for bar in 0..s.bars {
-            for (track, (track_rows, centroids)) in self
-                .rows
-                .chunks_exact(s.bars * steps)
-                .zip(self.centroids.chunks_exact_mut(self.beats))
-                .enumerate()
-            {
-                if self.in_pair.get(track) == Some(&true) {
-                    if let Some(rows) = track_rows.chunks_exact(steps).nth(bar) {
-                        kernels::beat_centroids(rows, self.tables, centroids);
-                    }
+                if in_pair {
+                    kernels::beat_centroids(packed, self.tables, centroids);
                 }
             }
+        }
+        let beats = self.beats;
+        for bar in 0..s.bars {
+            let centroids = |track: usize| {
+                let start = (track * s.bars + bar) * beats;
+                self.centroids.get(start..start + beats).unwrap_or(&[])
+            };
             for (&[a, b], pair_acc) in self.pairs.iter().zip(pair_acc.iter_mut()) {
-                let centroids = |t: usize| {
-                    self.centroids
-                        .get(t * self.beats..(t + 1) * self.beats)
-                        .unwrap_or(&[])
-                };
                 pair_acc.add(kernels::tonal_distance(
                     centroids(a),
                     centroids(b),
@@ -455,5 +505,61 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("drum flags [false, false]"), "{e}");
         assert!(Accumulator::new(&config, shape(0), &[true]).is_err());
+    }
+
+    #[test]
+    fn code_for_the_cpu_and_portable_code_agree() {
+        // 4 tracks (drums first) of 2 bars of 48 steps over 84 pitches: runs of notes, some
+        // sparse and some dense rows (past the 12 pitches binned one by one), many empty ones
+        let shape = PhraseShape {
+            samples: 12,
+            tracks: 4,
+            bars: 2,
+            steps_per_bar: 48,
+            pitches: 84,
+            lowest_pitch: Pitch::new(24).unwrap(),
+            resolution: Resolution::new(12).unwrap(),
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut data = vec![0u8; shape.cells().unwrap()];
+        for row in data.chunks_exact_mut(84) {
+            let r = next();
+            let density = [0, 0, 0, 1, 2, 3, 30, 84][(r % 8) as usize];
+            for _ in 0..density {
+                let column = (next() % 84) as usize;
+                row[column] = (next() % 127) as u8 + 1;
+            }
+        }
+        let drums = [true, false, false, false];
+        let config = MetricsConfig::default();
+        let accumulator = Accumulator::new(&config, shape, &drums).unwrap();
+        let view = PhraseView::new(&data, shape, &drums).unwrap();
+        let run = |dispatched: bool| {
+            let a = &accumulator;
+            let mut work = Work::new(&a.shape, &a.pairs, &a.tables);
+            let mut acc = vec![Acc::default(); a.total.len()];
+            if dispatched {
+                work.samples(&view, 0..shape.samples, &mut acc);
+            } else {
+                work.samples_inline(&view, 0..shape.samples, &mut acc);
+            }
+            acc.iter()
+                .map(|a| (a.sum.to_bits(), a.count))
+                .collect::<Vec<_>>()
+        };
+        let portable = run(false);
+        assert_eq!(run(true), portable);
+        // every metric a track has measured something: EB, NPU, DP and GC of the drums, the
+        // 11 others of each pitched track, TD of the 3 pairs
+        assert_eq!(
+            portable.iter().filter(|(_, count)| *count > 0).count(),
+            4 + 3 * 11 + 3
+        );
     }
 }

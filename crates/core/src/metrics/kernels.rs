@@ -1,11 +1,13 @@
 //! The per-bar computations, on bars packed one `u128` per time step (bit = MIDI pitch).
 //!
-//! Every kernel makes one pass over the bar's steps with bit operations: onsets are
-//! `row & !previous_row` (the bar's first step has no previous row, so a note held across the
-//! bar line begins again there), and counts are popcounts.
+//! Every kernel makes one pass with bit operations over the bar's *active* steps only (those
+//! with a pitch on, listed when the bar is packed: most steps of most tracks are silent, and a
+//! silent step adds nothing to any count): onsets are `row & !previous_row` (the bar's first step
+//! has no previous row, so a note held across the bar line begins again there), and counts are
+//! popcounts.
 
 use super::config::{Chroma, MetricsConfig, SilentBeats};
-use super::phrase::PhraseShape;
+use super::phrase::{Bar, PhraseShape};
 use super::report::Metric;
 
 /// Number of per-bar metrics (the length of [`Metric::ALL`]).
@@ -85,6 +87,7 @@ impl Tables {
 }
 
 /// The indices of the set bits of `bits`, lowest first (each below 128).
+#[inline(always)]
 fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         (bits != 0).then(|| {
@@ -96,6 +99,7 @@ fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
 }
 
 /// Shannon entropy in bits of the distribution `counts / total`.
+#[inline(always)]
 fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
     let n = total as f64;
     counts
@@ -108,33 +112,35 @@ fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
         .sum()
 }
 
-/// The values of every metric but GC for one bar (`rows`, one per step) of a track.
-/// `buckets` is scratch for DP, at least one entry per step of a 16th note.
+/// The values of every metric but GC for one bar of a track. `buckets` is scratch for DP, at
+/// least one entry per step of a 16th note.
+#[inline(always)]
 pub(super) fn bar_values(
-    rows: &[u128],
+    bar: Bar<'_>,
     is_drum: bool,
     tables: &Tables,
     buckets: &mut [u64],
     out: &mut BarValues,
 ) {
     out.fill(f64::NAN);
-    let used = rows.iter().fold(0, |used, row| used | row);
+    let used = bar.active_rows().fold(0, |used, (_, row, _)| used | row);
     out[Metric::EmptyBars as usize] = if used == 0 { 1.0 } else { 0.0 };
     if used == 0 {
         return;
     }
     out[Metric::PitchesUsed as usize] = f64::from(used.count_ones());
     if is_drum {
-        out[Metric::DrumPattern as usize] = drum_pattern(rows, tables, buckets);
+        out[Metric::DrumPattern as usize] = drum_pattern(bar, tables, buckets);
     } else {
-        melodic(rows, used, tables, out);
+        melodic(bar, used, tables, out);
     }
 }
 
 /// DP of a non-empty drum bar: onsets per step are folded onto the phases of the 16th-note grid
 /// (`period` steps); phase `k` scores its onsets plus `tolerance` times those one step either
 /// side; the best phase's score over all onsets.
-fn drum_pattern(rows: &[u128], tables: &Tables, buckets: &mut [u64]) -> f64 {
+#[inline(always)]
+fn drum_pattern(bar: Bar<'_>, tables: &Tables, buckets: &mut [u64]) -> f64 {
     let Some(period) = tables.dp_period else {
         return f64::NAN;
     };
@@ -142,15 +148,13 @@ fn drum_pattern(rows: &[u128], tables: &Tables, buckets: &mut [u64]) -> f64 {
         return f64::NAN;
     };
     buckets.fill(0);
-    let mut previous = 0;
     let mut onsets = 0;
-    for span in rows.chunks(period) {
-        for (bucket, &row) in buckets.iter_mut().zip(span) {
-            let n = u64::from((row & !previous).count_ones());
+    for (t, row, previous) in bar.active_rows() {
+        let n = u64::from((row & !previous).count_ones());
+        if let Some(bucket) = buckets.get_mut(t % period) {
             *bucket += n;
-            onsets += n;
-            previous = row;
         }
+        onsets += n;
     }
     let c = |k: usize| buckets.get(k % period).map_or(0.0, |&n| n as f64);
     let tol = tables.dp_tolerance;
@@ -165,38 +169,35 @@ fn drum_pattern(rows: &[u128], tables: &Tables, buckets: &mut [u64]) -> f64 {
 }
 
 /// The metrics of a non-empty bar of a pitched track.
-fn melodic(rows: &[u128], used: u128, tables: &Tables, out: &mut BarValues) {
+#[inline(always)]
+fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
+    let rows = bar.rows;
     let mut cells = 0u64;
-    let mut sounding = 0u64;
     let mut polyphonic = 0u64;
     let mut in_scale = 0u64;
     let mut notes = 0u64;
     let mut qualified = 0u64;
     let mut per_pitch = [0u64; 128];
-    let mut previous = 0;
-    for (t, &row) in rows.iter().enumerate() {
-        if row != 0 {
-            let n = row.count_ones();
-            cells += u64::from(n);
-            sounding += 1;
-            polyphonic += u64::from(n >= tables.pp_threshold);
-            in_scale += u64::from((row & tables.scale).count_ones());
-            let onsets = row & !previous;
-            if onsets != 0 {
-                notes += u64::from(onsets.count_ones());
-                // A note starting at t qualifies when its pitch is still on at t + threshold − 1.
-                let lasting = t
-                    .checked_add(tables.qn_threshold)
-                    .and_then(|end| rows.get(t + 1..end))
-                    .map_or(0, |next| next.iter().fold(onsets, |q, &r| q & r));
-                qualified += u64::from(lasting.count_ones());
-                for p in bits(onsets) {
-                    per_pitch[p] += 1;
-                }
+    for (t, row, previous) in bar.active_rows() {
+        let n = row.count_ones();
+        cells += u64::from(n);
+        polyphonic += u64::from(n >= tables.pp_threshold);
+        in_scale += u64::from((row & tables.scale).count_ones());
+        let onsets = row & !previous;
+        if onsets != 0 {
+            notes += u64::from(onsets.count_ones());
+            // A note starting at t qualifies when its pitch is still on at t + threshold − 1.
+            let lasting = t
+                .checked_add(tables.qn_threshold)
+                .and_then(|end| rows.get(t + 1..end))
+                .map_or(0, |next| next.iter().fold(onsets, |q, &r| q & r));
+            qualified += u64::from(lasting.count_ones());
+            for p in bits(onsets) {
+                per_pitch[p] += 1;
             }
         }
-        previous = row;
     }
+    let sounding = bar.active.len();
     let mut per_class = [0u64; 12];
     for p in bits(used) {
         per_class[p % 12] += per_pitch[p];
@@ -218,41 +219,59 @@ fn melodic(rows: &[u128], used: u128, tables: &Tables, out: &mut BarValues) {
     out[Metric::Polyphony as usize] = cells as f64 / sounding as f64;
 }
 
-/// GC between two consecutive bars of a track: 1 − (steps where exactly one bar has an onset) /
-/// steps; NaN when neither bar has an onset (both empty).
-pub(super) fn groove_consistency(previous_bar: &[u128], bar: &[u128]) -> f64 {
-    let (mut a_prev, mut b_prev) = (0, 0);
-    let (mut differing, mut any) = (0u64, false);
-    for (&a, &b) in previous_bar.iter().zip(bar) {
-        let (onset_a, onset_b) = (a & !a_prev != 0, b & !b_prev != 0);
-        differing += u64::from(onset_a != onset_b);
-        any |= onset_a || onset_b;
-        (a_prev, b_prev) = (a, b);
+/// Sets bit `t` of `out` (64 steps a word, at least `⌈steps / 64⌉` words) for each step `t` of
+/// the bar where a note begins, clearing the others.
+#[inline(always)]
+pub(super) fn onset_steps(bar: Bar<'_>, out: &mut [u64]) {
+    out.fill(0);
+    for (t, row, previous) in bar.active_rows() {
+        if let Some(word) = out.get_mut(t / 64) {
+            *word |= u64::from(row & !previous != 0) << (t % 64);
+        }
     }
-    if any {
-        1.0 - differing as f64 / bar.len() as f64
+}
+
+/// GC between two consecutive bars of `steps` steps each, from their [`onset_steps`]: 1 − (steps
+/// where exactly one bar has an onset) / steps; NaN when neither bar has an onset (both empty).
+#[inline(always)]
+pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize) -> f64 {
+    let (mut differing, mut any) = (0u64, 0u64);
+    for (&a, &b) in previous_bar.iter().zip(bar) {
+        differing += u64::from((a ^ b).count_ones());
+        any |= a | b;
+    }
+    if any != 0 {
+        1.0 - differing as f64 / steps as f64
     } else {
         f64::NAN
     }
 }
 
-/// Rows with at most this many active pitches are binned pitch by pitch, denser ones bin by bin.
+/// The first this many active pitches of a row are binned one by one, any more bin by bin.
 const SPARSE_ROW: u32 = 12;
 
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
 /// silent beat): the beat's chroma (active cells per bin) normalised to sum 1, projected by Φ.
-pub(super) fn beat_centroids(rows: &[u128], tables: &Tables, out: &mut [[f64; 6]]) {
-    for (beat, centroid) in rows.chunks(tables.beat).zip(out.iter_mut()) {
+#[inline(always)]
+pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]) {
+    let beats = bar.rows.len().div_ceil(tables.beat);
+    let mut active = bar.active_rows().peekable();
+    for (beat, centroid) in out.iter_mut().take(beats).enumerate() {
+        let end = (beat + 1).saturating_mul(tables.beat);
         // One slot more than the bins, for pitches outside the phrase (none are ever set).
         let mut chroma = [0u64; 13];
-        for &row in beat.iter().filter(|&&row| row != 0) {
-            if row.count_ones() <= SPARSE_ROW {
-                for p in bits(row) {
-                    chroma[usize::from(tables.bin_of[p])] += 1;
+        while let Some((_, row, _)) = active.next_if(|&(t, _, _)| t < end) {
+            let mut rest = row;
+            for _ in 0..SPARSE_ROW {
+                if rest == 0 {
+                    break;
                 }
-            } else {
+                chroma[usize::from(tables.bin_of[rest.trailing_zeros() as usize])] += 1;
+                rest &= rest - 1;
+            }
+            if rest != 0 {
                 for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
-                    *c += u64::from((row & mask).count_ones());
+                    *c += u64::from((rest & mask).count_ones());
                 }
             }
         }
@@ -262,18 +281,19 @@ pub(super) fn beat_centroids(rows: &[u128], tables: &Tables, out: &mut [[f64; 6]
             *centroid = [f64::NAN; 6];
             continue;
         }
-        for (x, phi) in centroid.iter_mut().zip(&tables.phi) {
-            *x = phi
-                .iter()
-                .zip(chroma)
-                .map(|(w, &c)| w * c as f64)
-                .sum::<f64>()
-                / total as f64;
+        // Φ · chroma over the bins that sound (the others add only zeros), bin by bin.
+        let mut sums = [0.0; 6];
+        for (bin, &count) in chroma.iter().enumerate().filter(|(_, c)| **c != 0) {
+            for (sum, phi) in sums.iter_mut().zip(&tables.phi) {
+                *sum += phi.get(bin).map_or(0.0, |w| w * count as f64);
+            }
         }
+        *centroid = sums.map(|sum| sum / total as f64);
     }
 }
 
 /// TD of a bar from the two tracks' beat centroids (see [`beat_centroids`]).
+#[inline(always)]
 pub(super) fn tonal_distance(a: &[[f64; 6]], b: &[[f64; 6]], tables: &Tables) -> f64 {
     let (mut sum, mut beats, mut silent) = (0.0, 0u32, false);
     for (x, y) in a.iter().zip(b) {
@@ -315,6 +335,19 @@ mod tests {
         Tables::new(config, &shape)
     }
 
+    /// The active steps of `rows`, as packing lists them.
+    fn active(rows: &[u128]) -> Vec<usize> {
+        (0..rows.len()).filter(|&t| rows[t] != 0).collect()
+    }
+
+    /// Runs `f` on `rows` as a packed bar.
+    fn with_bar<R>(rows: &[u128], f: impl FnOnce(Bar<'_>) -> R) -> R {
+        f(Bar {
+            rows,
+            active: &active(rows),
+        })
+    }
+
     #[test]
     fn chroma_masks_true_and_legacy() {
         // 84 columns from MIDI 24: true class of MIDI 24 + i is i % 12.
@@ -339,7 +372,7 @@ mod tests {
         let t = tables(&MetricsConfig::default(), 60, 12, 4);
         let chord = (1u128 << 60) | (1 << 64) | (1 << 67);
         let mut out = [[0.0; 6]; 1];
-        beat_centroids(&[chord; 4], &t, &mut out);
+        with_bar(&[chord; 4], |bar| beat_centroids(bar, &t, &mut out));
         let expected = [0.4553, 0.4553, 0.3333, 0.6667, 0.2887, 0.0];
         for (x, e) in out[0].iter().zip(expected) {
             assert!((x - e).abs() < 1e-4, "{:?}", out[0]);
@@ -371,7 +404,9 @@ mod tests {
         assert_eq!(tables(&config, 0, 12, 6).dp_period, None);
         let mut out = [0.0; N_METRICS];
         let t = tables(&config, 0, 12, 6);
-        bar_values(&[1; 24], true, &t, &mut [0; 8], &mut out);
+        with_bar(&[1; 24], |bar| {
+            bar_values(bar, true, &t, &mut [0; 8], &mut out)
+        });
         assert!(out[Metric::DrumPattern as usize].is_nan());
         assert_eq!(out[Metric::PitchesUsed as usize], 1.0);
     }
@@ -385,7 +420,47 @@ mod tests {
         rows[0] = 1;
         rows[3] = 1;
         let mut out = [0.0; N_METRICS];
-        bar_values(&rows, true, &t, &mut [0; 2], &mut out);
+        with_bar(&rows, |bar| {
+            bar_values(bar, true, &t, &mut [0; 2], &mut out)
+        });
         assert!((out[Metric::DrumPattern as usize] - 0.55).abs() < 1e-12);
+    }
+
+    #[test]
+    fn centroids_of_beats_split_at_beat_lines() {
+        // 3 beats of 4 steps: C at step 3 (beat 0), silence in beat 1, E at step 8 (beat 2).
+        let t = tables(&MetricsConfig::default(), 60, 12, 4);
+        let mut rows = [0u128; 12];
+        rows[3] = 1 << 60;
+        rows[8] = 1 << 64;
+        let mut out = [[0.0; 6]; 3];
+        with_bar(&rows, |bar| beat_centroids(bar, &t, &mut out));
+        assert_eq!(out[0], std::array::from_fn(|i| t.phi[i][0]));
+        assert!(out[1].iter().all(|x| x.is_nan()));
+        assert_eq!(out[2], std::array::from_fn(|i| t.phi[i][4]));
+    }
+
+    #[test]
+    fn groove_consistency_over_several_words_of_steps() {
+        // 130 steps (3 words): bar a has onsets at 0, 64 and 129 (a note held 10..20 has one
+        // onset, at 10); bar b at 0 (a note held over the bar line still begins at step 0), 70
+        // and 129. They differ at 10, 64 and 70: 1 − 3/130.
+        let mut a = [0u128; 130];
+        let mut b = [0u128; 130];
+        for t in [0, 64, 129] {
+            a[t] = 1;
+        }
+        a[10..20].fill(2);
+        b[0] = 4;
+        b[70] = 1;
+        b[129] = 1 << 127;
+        let (mut onsets_a, mut onsets_b) = ([u64::MAX; 3], [0u64; 3]);
+        with_bar(&a, |bar| onset_steps(bar, &mut onsets_a));
+        with_bar(&b, |bar| onset_steps(bar, &mut onsets_b));
+        assert_eq!(onsets_a, [1 | 1 << 10, 1, 2]);
+        assert_eq!(onsets_b, [1, 1 << 6, 2]);
+        let gc = groove_consistency(&onsets_a, &onsets_b, 130);
+        assert!((gc - (1.0 - 3.0 / 130.0)).abs() < 1e-15, "{gc}");
+        assert!(groove_consistency(&[0; 3], &[0; 3], 130).is_nan());
     }
 }
