@@ -855,12 +855,13 @@ fn digits(n: usize) -> usize {
     n.saturating_sub(1).to_string().len().max(2)
 }
 
-/// Whether `name` is a file `generate` writes (or a temporary of one).
+/// Whether `name` is a file `generate` writes (or a temporary of one), the `.wav` files of the
+/// command line's `--audio` included.
 fn is_generated(name: &str) -> bool {
     let stem_ok = ["sample", "interpolation", "metrics"]
         .iter()
         .any(|p| name.starts_with(p));
-    let ext_ok = [".mid", ".png", ".npz", ".json", ".md"]
+    let ext_ok = [".mid", ".png", ".npz", ".json", ".md", ".wav"]
         .iter()
         .any(|e| name.ends_with(e));
     stem_ok && ext_ok
@@ -1055,6 +1056,7 @@ mod tests {
             "metrics.md",
             "interpolation-03.png",
             "interpolation.mid",
+            "sample-07.wav",
         ] {
             assert!(is_generated(name), "{name}");
         }
