@@ -112,66 +112,92 @@ fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
         .sum()
 }
 
-/// The values of every metric but GC for one bar of a track. `buckets` is scratch for DP, at
-/// least one entry per step of a 16th note.
+/// The values of every metric but GC for one bar of a track, and the steps of the bar where a
+/// note begins, for GC: bit `t` of `onset_steps` (64 steps a word, at least `⌈steps / 64⌉`
+/// words) for step `t`. `buckets` is scratch for DP, at least one entry per step of a 16th note.
 #[inline(always)]
 pub(super) fn bar_values(
     bar: Bar<'_>,
     is_drum: bool,
     tables: &Tables,
     buckets: &mut [u64],
+    onset_steps: &mut [u64],
     out: &mut BarValues,
 ) {
     out.fill(f64::NAN);
-    let used = bar.active_rows().fold(0, |used, (_, row, _)| used | row);
-    out[Metric::EmptyBars as usize] = if used == 0 { 1.0 } else { 0.0 };
-    if used == 0 {
+    onset_steps.fill(0);
+    let empty = bar.active.is_empty();
+    out[Metric::EmptyBars as usize] = if empty { 1.0 } else { 0.0 };
+    if empty {
         return;
     }
-    out[Metric::PitchesUsed as usize] = f64::from(used.count_ones());
-    if is_drum {
-        out[Metric::DrumPattern as usize] = drum_pattern(bar, tables, buckets);
+    let used = if is_drum {
+        drum_pattern(bar, tables, buckets, onset_steps, out)
     } else {
-        melodic(bar, used, tables, out);
+        melodic(bar, tables, onset_steps, out)
+    };
+    out[Metric::PitchesUsed as usize] = f64::from(used.count_ones());
+}
+
+/// Sets bit `t` of `steps`, 64 steps a word.
+#[inline(always)]
+fn mark(steps: &mut [u64], t: usize) {
+    if let Some(word) = steps.get_mut(t / 64) {
+        *word |= 1 << (t % 64);
     }
 }
 
 /// DP of a non-empty drum bar: onsets per step are folded onto the phases of the 16th-note grid
 /// (`period` steps); phase `k` scores its onsets plus `tolerance` times those one step either
-/// side; the best phase's score over all onsets.
+/// side; the best phase's score over all onsets. Returns the pitches used.
 #[inline(always)]
-fn drum_pattern(bar: Bar<'_>, tables: &Tables, buckets: &mut [u64]) -> f64 {
-    let Some(period) = tables.dp_period else {
-        return f64::NAN;
-    };
-    let Some(buckets) = buckets.get_mut(..period) else {
-        return f64::NAN;
-    };
-    buckets.fill(0);
-    let mut onsets = 0;
-    for (t, row, previous) in bar.active_rows() {
-        let n = u64::from((row & !previous).count_ones());
-        if let Some(bucket) = buckets.get_mut(t % period) {
-            *bucket += n;
-        }
-        onsets += n;
+fn drum_pattern(
+    bar: Bar<'_>,
+    tables: &Tables,
+    buckets: &mut [u64],
+    onset_steps: &mut [u64],
+    out: &mut BarValues,
+) -> u128 {
+    let mut buckets = tables
+        .dp_period
+        .and_then(|period| buckets.get_mut(..period));
+    if let Some(buckets) = buckets.as_deref_mut() {
+        buckets.fill(0);
     }
-    let c = |k: usize| buckets.get(k % period).map_or(0.0, |&n| n as f64);
-    let tol = tables.dp_tolerance;
-    let best = (0..period)
-        .map(|k| match period {
-            1 => c(k),
-            2 => c(k) + tol * c(k + 1),
-            _ => c(k) + tol * (c(k + 1) + c(k + period - 1)),
-        })
-        .fold(0.0, f64::max);
-    best / onsets as f64
+    let (mut used, mut onsets) = (0, 0);
+    for (t, row, previous) in bar.active_rows() {
+        used |= row;
+        let starting = row & !previous;
+        if starting != 0 {
+            mark(onset_steps, t);
+            let n = u64::from(starting.count_ones());
+            if let Some(bucket) = buckets.as_deref_mut().and_then(|b| b.get_mut(t % b.len())) {
+                *bucket += n;
+            }
+            onsets += n;
+        }
+    }
+    if let Some(buckets) = buckets {
+        let period = buckets.len();
+        let c = |k: usize| buckets.get(k % period).map_or(0.0, |&n| n as f64);
+        let tol = tables.dp_tolerance;
+        let best = (0..period)
+            .map(|k| match period {
+                1 => c(k),
+                2 => c(k) + tol * c(k + 1),
+                _ => c(k) + tol * (c(k + 1) + c(k + period - 1)),
+            })
+            .fold(0.0, f64::max);
+        out[Metric::DrumPattern as usize] = best / onsets as f64;
+    }
+    used
 }
 
-/// The metrics of a non-empty bar of a pitched track.
+/// The metrics of a non-empty bar of a pitched track. Returns the pitches used.
 #[inline(always)]
-fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
+fn melodic(bar: Bar<'_>, tables: &Tables, onset_steps: &mut [u64], out: &mut BarValues) -> u128 {
     let rows = bar.rows;
+    let mut used = 0;
     let mut cells = 0u64;
     let mut polyphonic = 0u64;
     let mut in_scale = 0u64;
@@ -179,12 +205,14 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
     let mut qualified = 0u64;
     let mut per_pitch = [0u64; 128];
     for (t, row, previous) in bar.active_rows() {
+        used |= row;
         let n = row.count_ones();
         cells += u64::from(n);
         polyphonic += u64::from(n >= tables.pp_threshold);
         in_scale += u64::from((row & tables.scale).count_ones());
         let onsets = row & !previous;
         if onsets != 0 {
+            mark(onset_steps, t);
             notes += u64::from(onsets.count_ones());
             // A note starting at t qualifies when its pitch is still on at t + threshold − 1.
             let lasting = t
@@ -217,22 +245,12 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
     out[Metric::PitchEntropy as usize] = entropy(bits(used).map(|p| per_pitch[p]), notes);
     out[Metric::PitchClassEntropy as usize] = entropy(per_class, notes);
     out[Metric::Polyphony as usize] = cells as f64 / sounding as f64;
+    used
 }
 
-/// Sets bit `t` of `out` (64 steps a word, at least `⌈steps / 64⌉` words) for each step `t` of
-/// the bar where a note begins, clearing the others.
-#[inline(always)]
-pub(super) fn onset_steps(bar: Bar<'_>, out: &mut [u64]) {
-    out.fill(0);
-    for (t, row, previous) in bar.active_rows() {
-        if let Some(word) = out.get_mut(t / 64) {
-            *word |= u64::from(row & !previous != 0) << (t % 64);
-        }
-    }
-}
-
-/// GC between two consecutive bars of `steps` steps each, from their [`onset_steps`]: 1 − (steps
-/// where exactly one bar has an onset) / steps; NaN when neither bar has an onset (both empty).
+/// GC between two consecutive bars of `steps` steps each, from their onset steps (see
+/// [`bar_values`]): 1 − (steps where exactly one bar has an onset) / steps; NaN when neither bar
+/// has an onset (both empty).
 #[inline(always)]
 pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize) -> f64 {
     let (mut differing, mut any) = (0u64, 0u64);
@@ -404,10 +422,13 @@ mod tests {
         assert_eq!(tables(&config, 0, 12, 6).dp_period, None);
         let mut out = [0.0; N_METRICS];
         let t = tables(&config, 0, 12, 6);
+        let mut onsets = [0; 1];
         with_bar(&[1; 24], |bar| {
-            bar_values(bar, true, &t, &mut [0; 8], &mut out)
+            bar_values(bar, true, &t, &mut [0; 8], &mut onsets, &mut out)
         });
         assert!(out[Metric::DrumPattern as usize].is_nan());
+        // no DP, but the onset steps for GC all the same: one note, from step 0
+        assert_eq!(onsets, [1]);
         assert_eq!(out[Metric::PitchesUsed as usize], 1.0);
     }
 
@@ -420,10 +441,12 @@ mod tests {
         rows[0] = 1;
         rows[3] = 1;
         let mut out = [0.0; N_METRICS];
+        let mut onsets = [0; 1];
         with_bar(&rows, |bar| {
-            bar_values(bar, true, &t, &mut [0; 2], &mut out)
+            bar_values(bar, true, &t, &mut [0; 2], &mut onsets, &mut out)
         });
         assert!((out[Metric::DrumPattern as usize] - 0.55).abs() < 1e-12);
+        assert_eq!(onsets, [0b1001]);
     }
 
     #[test]
@@ -442,9 +465,10 @@ mod tests {
 
     #[test]
     fn groove_consistency_over_several_words_of_steps() {
-        // 130 steps (3 words): bar a has onsets at 0, 64 and 129 (a note held 10..20 has one
-        // onset, at 10); bar b at 0 (a note held over the bar line still begins at step 0), 70
-        // and 129. They differ at 10, 64 and 70: 1 − 3/130.
+        // 130 steps (3 words), onset steps marked by bar_values for a pitched bar a and a drum
+        // bar b: a has onsets at 0, 64 and 129 (a note held 10..20 has one onset, at 10); b at
+        // 0 (a note held over the bar line still begins at step 0), 70 and 129. They differ at
+        // 10, 64 and 70: 1 − 3/130.
         let mut a = [0u128; 130];
         let mut b = [0u128; 130];
         for t in [0, 64, 129] {
@@ -455,8 +479,14 @@ mod tests {
         b[70] = 1;
         b[129] = 1 << 127;
         let (mut onsets_a, mut onsets_b) = ([u64::MAX; 3], [0u64; 3]);
-        with_bar(&a, |bar| onset_steps(bar, &mut onsets_a));
-        with_bar(&b, |bar| onset_steps(bar, &mut onsets_b));
+        let t = tables(&MetricsConfig::default(), 0, 128, 4);
+        let mut out = [0.0; N_METRICS];
+        let mut buckets = [0; 1];
+        for (rows, onsets, drum) in [(&a, &mut onsets_a, false), (&b, &mut onsets_b, true)] {
+            with_bar(rows, |bar| {
+                bar_values(bar, drum, &t, &mut buckets, onsets, &mut out)
+            });
+        }
         assert_eq!(onsets_a, [1 | 1 << 10, 1, 2]);
         assert_eq!(onsets_b, [1, 1 << 6, 2]);
         let gc = groove_consistency(&onsets_a, &onsets_b, 130);
