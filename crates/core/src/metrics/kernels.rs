@@ -86,16 +86,42 @@ impl Tables {
     }
 }
 
-/// The indices of the set bits of `bits`, lowest first (each below 128).
-#[inline(always)]
-fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        (bits != 0).then(|| {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            index
-        })
-    })
+/// The indices of the set bits of a `u128`, lowest first (each below 128), found 64 bits at a
+/// time; what is left after some are taken is [`Bits::rest`].
+#[derive(Clone, Copy, Debug)]
+struct Bits {
+    halves: [u64; 2],
+}
+
+impl Bits {
+    #[inline(always)]
+    fn new(bits: u128) -> Bits {
+        Bits {
+            halves: [bits as u64, (bits >> 64) as u64],
+        }
+    }
+
+    /// The bits not yet returned.
+    #[inline(always)]
+    fn rest(self) -> u128 {
+        u128::from(self.halves[1]) << 64 | u128::from(self.halves[0])
+    }
+}
+
+impl Iterator for Bits {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        for (base, half) in [0, 64].into_iter().zip(&mut self.halves) {
+            if *half != 0 {
+                let index = base + half.trailing_zeros() as usize;
+                *half &= *half - 1;
+                return Some(index);
+            }
+        }
+        None
+    }
 }
 
 /// Shannon entropy in bits of the distribution `counts / total`.
@@ -220,14 +246,14 @@ fn melodic(bar: Bar<'_>, tables: &Tables, onset_steps: &mut [u64], out: &mut Bar
                 .and_then(|end| rows.get(t + 1..end))
                 .map_or(0, |next| next.iter().fold(onsets, |q, &r| q & r));
             qualified += u64::from(lasting.count_ones());
-            for p in bits(onsets) {
+            for p in Bits::new(onsets) {
                 per_pitch[p] += 1;
             }
         }
     }
     let sounding = bar.active.len();
     let mut per_class = [0u64; 12];
-    for p in bits(used) {
+    for p in Bits::new(used) {
         per_class[p % 12] += per_pitch[p];
     }
     let bins = tables
@@ -242,7 +268,7 @@ fn melodic(bar: Bar<'_>, tables: &Tables, onset_steps: &mut [u64], out: &mut Bar
     out[Metric::PolyphonyRate as usize] = polyphonic as f64 / rows.len() as f64;
     out[Metric::InScale as usize] = in_scale as f64 / cells as f64;
     out[Metric::PitchRange as usize] = f64::from(highest - lowest);
-    out[Metric::PitchEntropy as usize] = entropy(bits(used).map(|p| per_pitch[p]), notes);
+    out[Metric::PitchEntropy as usize] = entropy(Bits::new(used).map(|p| per_pitch[p]), notes);
     out[Metric::PitchClassEntropy as usize] = entropy(per_class, notes);
     out[Metric::Polyphony as usize] = cells as f64 / sounding as f64;
     used
@@ -266,7 +292,7 @@ pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize
 }
 
 /// The first this many active pitches of a row are binned one by one, any more bin by bin.
-const SPARSE_ROW: u32 = 12;
+const SPARSE_ROW: usize = 12;
 
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
 /// silent beat): the beat's chroma (active cells per bin) normalised to sum 1, projected by Φ.
@@ -279,14 +305,11 @@ pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]
         // One slot more than the bins, for pitches outside the phrase (none are ever set).
         let mut chroma = [0u64; 13];
         while let Some((_, row, _)) = active.next_if(|&(t, _, _)| t < end) {
-            let mut rest = row;
-            for _ in 0..SPARSE_ROW {
-                if rest == 0 {
-                    break;
-                }
-                chroma[usize::from(tables.bin_of[rest.trailing_zeros() as usize])] += 1;
-                rest &= rest - 1;
+            let mut ones = Bits::new(row);
+            for p in ones.by_ref().take(SPARSE_ROW) {
+                chroma[usize::from(tables.bin_of[p])] += 1;
             }
+            let rest = ones.rest();
             if rest != 0 {
                 for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
                     *c += u64::from((rest & mask).count_ones());
@@ -364,6 +387,16 @@ mod tests {
             rows,
             active: &active(rows),
         })
+    }
+
+    #[test]
+    fn bits_lists_set_bits_across_halves_and_keeps_the_rest() {
+        let x = 1u128 | 1 << 63 | 1 << 64 | 1 << 127;
+        assert_eq!(Bits::new(x).collect::<Vec<_>>(), [0, 63, 64, 127]);
+        let mut ones = Bits::new(x);
+        assert_eq!(ones.by_ref().take(2).collect::<Vec<_>>(), [0, 63]);
+        assert_eq!(ones.rest(), 1 << 64 | 1 << 127);
+        assert_eq!(Bits::new(0).next(), None);
     }
 
     #[test]
