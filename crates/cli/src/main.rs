@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod data;
+mod generate;
+mod render;
+mod train;
 mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
@@ -63,6 +66,8 @@ enum Command {
         #[arg(long)]
         lane_height: Option<u32>,
     },
+    /// Play a file with a SoundFont synthesizer into a .wav file (16-bit stereo, peak at -1 dBFS).
+    Render(render::RenderArgs),
     /// Datasets: build one from music files, show it, measure it, import MuseGAN arrays.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -77,9 +82,17 @@ enum Command {
         #[command(flatten)]
         options: data::EvalOptions,
     },
+    /// Train a GAN on a dataset into a run directory (config, checkpoints, logs, samples,
+    /// curves, report); --resume continues an interrupted run exactly.
+    Train(train::TrainArgs),
+    /// Generate samples from a trained run: MIDI, pictures, an .npz and their metrics vs the
+    /// training data; optionally an interpolation between two latents.
+    Generate(generate::GenerateArgs),
     /// Show a model's architecture (layers, output shapes, parameters) without training.
     Model {
-        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4) or tiny.
+        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
+        /// (temporal hybrid, 4×48×84×5), chorale-hybrid (temporal hybrid, 4×16×48×4) or
+        /// tiny-hybrid.
         #[arg(long, default_value = "chorale")]
         preset: String,
         /// Print JSON instead of text.
@@ -167,12 +180,15 @@ fn run(cli: Cli) -> Result<()> {
             io::write_atomic(&output, &plot::encode_png(&image)?)?;
             eprintln!("wrote {}", output.display());
         }
+        Command::Render(args) => render::run(&args)?,
         Command::Data(command) => data::run(command)?,
         Command::Eval {
             samples,
             reference,
             options,
         } => data::eval(&samples, &reference, &options)?,
+        Command::Train(args) => train::run(&args)?,
+        Command::Generate(args) => generate::run(&args)?,
         Command::Model { preset, json } => {
             let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
             let summary = museroll_models::summary(&config)?;

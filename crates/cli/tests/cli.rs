@@ -323,3 +323,463 @@ fn model_summary_of_a_preset() {
     let bad = run(&["model", "--preset", "huge"]);
     assert_clean_failure(&bad, "huge", "preset");
 }
+
+/// pretty_midi's General MIDI SoundFont in the project's venv, if setup.sh has made it.
+fn venv_soundfont() -> Option<PathBuf> {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages/pretty_midi/TimGM6mb.sf2"))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn render_plays_a_file_into_a_wav() {
+    let Some(soundfont) = venv_soundfont() else {
+        eprintln!("note: TimGM6mb.sf2 not found in the project's .venv (run ./setup.sh); skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
+    let wav = dir.path().join("chorale.wav");
+    // The default SoundFont (the venv's, found from the executable's place), then the same file
+    // named explicitly: the two renderings are the same.
+    let out = run(&[
+        "render".as_ref(),
+        midi.as_os_str(),
+        wav.as_os_str(),
+        "--sample-rate".as_ref(),
+        "16000".as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("chorale.wav") && stderr.contains("16000 Hz"),
+        "{stderr}"
+    );
+    let bytes = std::fs::read(&wav).unwrap();
+    let explicit = dir.path().join("explicit.wav");
+    let out = run(&[
+        "render".as_ref(),
+        midi.as_os_str(),
+        explicit.as_os_str(),
+        "--sample-rate".as_ref(),
+        "16000".as_ref(),
+        "--soundfont".as_ref(),
+        soundfont.as_os_str(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&explicit).unwrap(), bytes);
+
+    // A canonical 44-byte header: PCM, 2 channels, 16 kHz, 16 bits.
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    assert_eq!(
+        (u16_at(20), u16_at(22), u32_at(24), u16_at(34)),
+        (1, 2, 16_000, 16)
+    );
+    assert_eq!(&bytes[36..40], b"data");
+    // As long as the piece plus a release tail of at most 2 s.
+    let info = run(&["info".as_ref(), "--json".as_ref(), midi.as_os_str()]);
+    let summary: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let piece = summary["summary"]["seconds"].as_f64().unwrap();
+    let seconds = f64::from(u32_at(40)) / 4.0 / 16_000.0;
+    assert!(
+        piece <= seconds && seconds <= piece + 2.0,
+        "{seconds} s for a {piece} s piece"
+    );
+    // Not silent: the chorale's four voices sound.
+    let samples: Vec<i16> = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert_eq!(peak, (32767.0 * 10f64.powf(-1.0 / 20.0)).round() as u16);
+}
+
+#[test]
+fn render_errors_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let midi = fixture("midi/bwv66.6.mid");
+    let wav = dir.path().join("out.wav");
+    let missing = dir.path().join("missing.sf2");
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--soundfont".as_ref(),
+            missing.as_os_str(),
+        ]),
+        "missing.sf2",
+        "No such file",
+    );
+    let garbage = dir.path().join("garbage.sf2");
+    std::fs::write(&garbage, b"RIFF\x04\0\0\0WAVE").unwrap();
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--soundfont".as_ref(),
+            garbage.as_os_str(),
+        ]),
+        "garbage.sf2",
+        "not a SoundFont 2 file",
+    );
+    // Checked before anything is read.
+    let mp3 = dir.path().join("out.mp3");
+    assert_clean_failure(
+        &run(&["render".as_ref(), midi.as_os_str(), mp3.as_os_str()]),
+        "out.mp3",
+        "unsupported output extension (use .wav)",
+    );
+    assert_clean_failure(
+        &run(&[
+            "render".as_ref(),
+            midi.as_os_str(),
+            wav.as_os_str(),
+            "--sample-rate".as_ref(),
+            "0".as_ref(),
+        ]),
+        "sample rate 0 Hz",
+        "outside 16000–192000 Hz",
+    );
+    let no_input = dir.path().join("nothing.mid");
+    assert_clean_failure(
+        &run(&["render".as_ref(), no_input.as_os_str(), wav.as_os_str()]),
+        "nothing.mid",
+        "No such file",
+    );
+    assert!(!wav.exists() && !mp3.exists());
+}
+
+/// Small songs for the tiny preset: drums on every beat (C4/E4, inside its C4–B5 range) and a
+/// melody, 8 bars at 2 steps per beat.
+fn tiny_songs(dir: &Path) -> PathBuf {
+    use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    for i in 0..6u8 {
+        let steps = 64;
+        let note = |p: u8, start: usize, len: usize| Note {
+            pitch: Pitch::new(p).unwrap(),
+            start,
+            end: start + len,
+            velocity: 90,
+        };
+        let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
+        let melody =
+            (0..steps / 4).map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3));
+        let mut song = Multitrack::new(Resolution::new(2).unwrap());
+        let mut d = Track::new("Drums", Program::default(), true, steps);
+        d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
+        let mut p = Track::new("Piano", Program::default(), false, steps);
+        p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+        song.tracks = vec![d, p];
+        museroll_core::io::write_file(&song, &songs.join(format!("{i}.mid"))).unwrap();
+    }
+    songs
+}
+
+/// The tiny preset's dataset built from [`tiny_songs`] with `museroll data build`, in `dir/data`.
+fn tiny_dataset(dir: &Path) -> PathBuf {
+    let songs = tiny_songs(dir);
+    let data = dir.join("data");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        data.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+        "--hop".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    data
+}
+
+#[test]
+fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+
+    let runs = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> =
+            ["train", "--out", "--threads", "1", "--device", "cpu"]
+                .iter()
+                .map(Into::into)
+                .collect();
+        args.insert(2, runs.clone().into_os_string());
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let data_arg = data.to_str().unwrap();
+    let out = train(&[
+        "--data",
+        data_arg,
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--refiner-steps",
+        "1",
+        "--batch",
+        "2",
+        "--n-critic",
+        "1",
+        "--set",
+        "eval_every=1",
+        "--set",
+        "eval_samples=4",
+        "--set",
+        "sample_count=2",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished 3 steps"), "{stderr}");
+    for file in [
+        "config.toml",
+        "metrics.jsonl",
+        "curves.png",
+        "report.md",
+        "model.safetensors",
+    ] {
+        assert!(runs.join(file).is_file(), "{file} missing");
+    }
+    let config = std::fs::read_to_string(runs.join("config.toml")).unwrap();
+    assert!(
+        config.contains("eval_samples = 4") && config.contains("n_critic = 1"),
+        "{config}"
+    );
+
+    // More steps on resume: the run continues from step 3 to 4.
+    let out = train(&["--resume", "--refiner-steps", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("finished 4 steps"), "{stderr}");
+
+    // A new run into a used directory, settings a resume cannot take, unknown keys, bad values.
+    let used = train(&["--data", data_arg, "--preset", "tiny"]);
+    assert_clean_failure(&used, "run", "already holds files");
+    let both = train(&["--resume", "--data", data_arg]);
+    assert_clean_failure(&both, "--data", "starts a new run");
+    let other = dir.path().join("other");
+    let fresh = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = [
+            "train",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--data",
+            data_arg,
+            "--out",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        args.push(other.clone().into_os_string());
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let tiny = |extra: &[&str]| fresh(&[&["--preset", "tiny"], extra].concat());
+    assert_clean_failure(
+        &tiny(&["--set", "no_such_key=1"]),
+        "no_such_key",
+        "unknown field",
+    );
+    assert_clean_failure(
+        &tiny(&["--strategy", "sideways"]),
+        "sideways",
+        "unknown variant",
+    );
+    assert_clean_failure(&tiny(&["--batch", "1"]), "batch 1", "not in 2..=");
+    assert_clean_failure(
+        &fresh(&["--preset", "chorale"]),
+        "data",
+        "does not fit the model",
+    );
+    assert!(!other.exists() || std::fs::read_dir(&other).unwrap().next().is_none());
+    let missing = dir.path().join("nowhere");
+    let out = run(&[
+        "train".as_ref(),
+        "--out".as_ref(),
+        other.as_os_str(),
+        "--data".as_ref(),
+        missing.as_os_str(),
+        "--preset".as_ref(),
+        "tiny".as_ref(),
+    ]);
+    assert_clean_failure(&out, "nowhere", "");
+}
+
+/// A finished tiny run in `dir/run`: [`tiny_dataset`] → `museroll train --preset tiny` for
+/// 2 + 1 steps.
+fn generate_tiny_run(dir: &Path) -> PathBuf {
+    let data = tiny_dataset(dir);
+    let out = dir.join("run");
+    let train = run(&[
+        "train".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--preset".as_ref(),
+        "tiny".as_ref(),
+        "--steps".as_ref(),
+        "2".as_ref(),
+        "--refiner-steps".as_ref(),
+        "1".as_ref(),
+        "--batch".as_ref(),
+        "2".as_ref(),
+        "--n-critic".as_ref(),
+        "1".as_ref(),
+        "--set".as_ref(),
+        "eval_samples=4".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    out
+}
+
+#[test]
+fn generate_writes_samples_and_refuses_bad_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = generate_tiny_run(dir.path());
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "generate".into(),
+            "--run".into(),
+            run_dir.clone().into(),
+            "--out".into(),
+            out.into(),
+            "--threads".into(),
+            "1".into(),
+            "--device".into(),
+            "cpu".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let out = dir.path().join("gen");
+    let ok = generate(
+        &out,
+        &[
+            "--n",
+            "3",
+            "--seed",
+            "4",
+            "--interpolate",
+            "slerp",
+            "--steps",
+            "3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        table.contains("| training data | samples (binarize refiner) |")
+            && table.contains("### Piano"),
+        "{table}"
+    );
+    assert!(
+        stderr.contains("wrote 3 samples (refiner binarization"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&out.display().to_string()), "{stderr}");
+    for file in [
+        "sample-00.mid",
+        "sample-02.png",
+        "samples.png",
+        "samples.npz",
+        "metrics.json",
+        "metrics.md",
+        "interpolation.mid",
+        "interpolation.png",
+        "interpolation-02.mid",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let md = std::fs::read_to_string(out.join("metrics.md")).unwrap();
+    assert!(md.contains(table.trim()), "{md}");
+
+    // The same seed with --binarize ht, again: the same files; --force replaces the directory.
+    let again = generate(&out, &["--n", "3", "--seed", "4"]);
+    assert_clean_failure(&again, "gen", "already holds files");
+    let ht = dir.path().join("ht");
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht"])
+        .status
+        .success());
+    let first = std::fs::read(ht.join("sample-01.mid")).unwrap();
+    assert!(generate(&ht, &["--n", "2", "--binarize", "ht", "--force"])
+        .status
+        .success());
+    assert_eq!(std::fs::read(ht.join("sample-01.mid")).unwrap(), first);
+    assert!(!ht.join("sample-02.mid").exists());
+
+    // Bad requests: one line, exit 1, nothing written.
+    let bad = dir.path().join("bad");
+    assert_clean_failure(
+        &generate(&bad, &["--n", "0"]),
+        "0 samples",
+        "generate 1 to 256",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--interpolate", "lerp", "--steps", "1"]),
+        "interpolation",
+        "not 1",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--binarize", "soft"]),
+        "soft",
+        "expected ht, bs or refiner",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--steps", "4"]),
+        "--steps",
+        "--interpolate",
+    );
+    assert!(!bad.exists());
+    let missing = dir.path().join("nowhere");
+    let out = run(&[
+        "generate".as_ref(),
+        "--run".as_ref(),
+        missing.as_os_str(),
+        "--out".as_ref(),
+        bad.as_os_str(),
+    ]);
+    assert_clean_failure(&out, "nowhere", "is not a training run");
+    let corrupt = run_dir.join("junk.safetensors");
+    std::fs::write(&corrupt, b"junk").unwrap();
+    let out = generate(&bad, &["--checkpoint", corrupt.to_str().unwrap()]);
+    assert_clean_failure(&out, "junk.safetensors", "not a readable safetensors");
+    assert!(!bad.exists());
+}

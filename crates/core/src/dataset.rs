@@ -481,7 +481,10 @@ pub fn phrase_multitrack(
     tracks: &[TrackInfo],
     qpm: f64,
 ) -> Result<Multitrack> {
-    let one = PhraseShape { samples: 1, ..shape };
+    let one = PhraseShape {
+        samples: 1,
+        ..shape
+    };
     let len = one.cells()?;
     if tracks.len() != shape.tracks {
         return Err(Error::Invalid(format!(
@@ -509,7 +512,12 @@ pub fn phrase_multitrack(
                 match (on, start) {
                     (true, None) => start = Some(t),
                     (false, Some(s)) => {
-                        notes.push(Note { pitch, start: s, end: t, velocity: 1 });
+                        notes.push(Note {
+                            pitch,
+                            start: s,
+                            end: t,
+                            velocity: 1,
+                        });
                         start = None;
                     }
                     _ => {}
@@ -521,6 +529,59 @@ pub fn phrase_multitrack(
         song.tracks.push(track);
     }
     Ok(song)
+}
+
+/// The samples of `cells` (laid out as `shape` says) played one after another as a single
+/// sample, `gap_bars` silent bars after each: how a sample sheet or an interpolation path
+/// becomes one MIDI file. Returns the cells and their shape (`samples` = 1).
+///
+/// # Errors
+/// [`Error::Invalid`] if `shape` is degenerate, `cells` is not `shape`'s size, or the result
+/// would exceed [`crate::io::MAX_STEPS`] steps.
+///
+/// ```
+/// use museroll_core::dataset::chain_samples;
+/// use museroll_core::metrics::PhraseShape;
+/// use museroll_core::{Pitch, Resolution};
+/// let shape = PhraseShape { samples: 2, tracks: 1, bars: 1, steps_per_bar: 2, pitches: 1,
+///     lowest_pitch: Pitch::new(60).unwrap(), resolution: Resolution::new(1).unwrap() };
+/// let (cells, chained) = chain_samples(&[1, 0, 0, 1], shape, 1).unwrap();
+/// assert_eq!((chained.samples, chained.bars), (1, 4));
+/// assert_eq!(cells, [1, 0, 0, 0, 0, 1, 0, 0]);
+/// ```
+pub fn chain_samples(
+    cells: &[u8],
+    shape: PhraseShape,
+    gap_bars: usize,
+) -> Result<(Vec<u8>, PhraseShape)> {
+    let total = shape.cells()?;
+    if cells.len() != total {
+        return Err(Error::Invalid(format!(
+            "{} cells for a phrase tensor of {total}",
+            cells.len()
+        )));
+    }
+    let bars = shape
+        .bars
+        .checked_add(gap_bars)
+        .and_then(|b| b.checked_mul(shape.samples))
+        .filter(|b| b.saturating_mul(shape.steps_per_bar) <= crate::io::MAX_STEPS)
+        .ok_or_else(|| Error::Invalid("the chained samples are too long".into()))?;
+    let chained = PhraseShape {
+        samples: 1,
+        bars,
+        ..shape
+    };
+    let track_cells = shape.bars * shape.steps_per_bar * shape.pitches;
+    let gap = vec![0u8; gap_bars * shape.steps_per_bar * shape.pitches];
+    let mut out = Vec::with_capacity(chained.cells()?);
+    for track in 0..shape.tracks {
+        for sample in cells.chunks_exact(shape.tracks * track_cells) {
+            out.extend_from_slice(&sample[track * track_cells..(track + 1) * track_cells]);
+            out.extend_from_slice(&gap);
+        }
+    }
+    Ok((out, chained))
 }
 
 #[cfg(test)]

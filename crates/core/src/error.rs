@@ -31,6 +31,9 @@ pub enum Error {
     /// An image could not be produced.
     #[error("image: {0}")]
     Image(String),
+    /// A SoundFont is malformed or unsupported, or the synthesizer failed on it.
+    #[error("SoundFont: {0}")]
+    SoundFont(String),
     /// The file's format is not one museroll reads or writes.
     #[error("unsupported format: {0}")]
     UnsupportedFormat(String),

@@ -3,10 +3,12 @@
 //! - [`Multitrack`], [`Track`], [`Roll`]: the piano-roll model (symbolic time, tempo and meter as
 //!   metadata, an onset plane so repeated notes stay distinct);
 //! - [`midi`], [`musicxml`], [`npz`]: readers and writers for the formats users have;
-//! - [`plot`]: piano-roll pictures;
+//! - [`plot`]: piano-roll pictures; [`chart`]: line charts of training curves;
 //! - [`io`]: reading and writing any supported file by its extension;
+//! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
 //! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
 
+pub mod chart;
 pub mod dataset;
 pub mod error;
 pub mod gm;
@@ -19,6 +21,7 @@ pub mod npz;
 pub mod plot;
 pub mod roll;
 pub mod summary;
+pub mod synth;
 pub mod track;
 pub mod units;
 

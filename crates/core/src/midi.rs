@@ -116,6 +116,20 @@ const DRUM_CHANNEL: u8 = 9;
 /// Channels given to pitched tracks, in order: all but the drum channel.
 const PITCHED_CHANNELS: [u8; 15] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15];
 
+/// The channel (0-based) of each track, in order: drums on [`DRUM_CHANNEL`], the other tracks on
+/// [`PITCHED_CHANNELS`] in turn, reused from the start past 15. The synthesizer plays them so too.
+pub(crate) fn track_channels(tracks: &[Track]) -> impl Iterator<Item = u8> + '_ {
+    let mut pitched = 0;
+    tracks.iter().map(move |track| {
+        if track.is_drum {
+            DRUM_CHANNEL
+        } else {
+            pitched += 1;
+            PITCHED_CHANNELS[(pitched - 1) % PITCHED_CHANNELS.len()]
+        }
+    })
+}
+
 /// Microseconds per minute, to turn MIDI tempos (µs per quarter note) into qpm and back.
 const MICROS_PER_MINUTE: f64 = 60_000_000.0;
 
@@ -205,14 +219,11 @@ pub fn write_midi(multitrack: &Multitrack, options: &WriteOptions) -> Result<Vec
 
     let mut tracks = Vec::with_capacity(multitrack.tracks.len() + 1);
     tracks.push(conductor_track(multitrack, &tick)?);
-    let mut pitched = 0;
-    for track in &multitrack.tracks {
-        let channel = if track.is_drum {
-            DRUM_CHANNEL
-        } else {
-            pitched += 1;
-            PITCHED_CHANNELS[(pitched - 1) % PITCHED_CHANNELS.len()]
-        };
+    for (track, channel) in multitrack
+        .tracks
+        .iter()
+        .zip(track_channels(&multitrack.tracks))
+    {
         tracks.push(note_track(track, u4::new(channel), binary_velocity, &tick)?);
     }
 

@@ -99,10 +99,11 @@ impl Multitrack {
         for t in list {
             match out.last_mut() {
                 Some(last) if last.step == t.step => *last = t,
-                Some(last) if last.qpm == t.qpm => {}
                 _ => out.push(t),
             }
         }
+        // After the replacements: a change to the tempo already in force is no change.
+        out.dedup_by(|later, earlier| later.qpm == earlier.qpm);
         match out.first_mut() {
             None => out.push(Tempo {
                 step: 0,
@@ -147,11 +148,13 @@ impl Multitrack {
         for ts in list {
             match out.last_mut() {
                 Some(last) if last.step == ts.step => *last = ts,
-                Some(last)
-                    if (last.numerator, last.denominator) == (ts.numerator, ts.denominator) => {}
                 _ => out.push(ts),
             }
         }
+        // After the replacements (a later entry at one step may restore the meter in force).
+        out.dedup_by(|later, earlier| {
+            (later.numerator, later.denominator) == (earlier.numerator, earlier.denominator)
+        });
         match out.first_mut() {
             None => out.push(TimeSignature::COMMON),
             Some(first) => first.step = 0,
@@ -563,6 +566,30 @@ mod tests {
                 }
             ]
         );
+    }
+
+    /// A later entry at one step that restores the value in force is no change at all (found by
+    /// the MIDI round-trip property test: 9/8, then 3/4 and 9/8 both at step 47).
+    #[test]
+    fn a_replaced_change_back_to_the_value_in_force_vanishes() {
+        let mut m = song(4, 64);
+        let meter = |step, numerator, denominator| TimeSignature {
+            step,
+            numerator,
+            denominator,
+        };
+        m.set_time_signatures([meter(0, 9, 8), meter(47, 3, 4), meter(47, 9, 8)])
+            .unwrap();
+        assert_eq!(m.time_signatures(), &[meter(0, 9, 8)]);
+        let tempo = |step, qpm| Tempo { step, qpm };
+        m.set_tempos([
+            tempo(0, 90.0),
+            tempo(8, 60.0),
+            tempo(8, 90.0),
+            tempo(12, 100.0),
+        ])
+        .unwrap();
+        assert_eq!(m.tempos(), &[tempo(0, 90.0), tempo(12, 100.0)]);
     }
 
     #[test]

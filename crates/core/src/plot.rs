@@ -199,7 +199,7 @@ const LANE_GAP: u32 = 8;
 /// Space between grid cells.
 const GRID_GAP: u32 = 24;
 /// Side of a glyph at scale 1.
-const GLYPH: u32 = 8;
+pub(crate) const GLYPH: u32 = 8;
 /// Track names longer than this are shortened.
 const NAME_CHARS: usize = 16;
 /// Width of the pitch-label column: three glyphs ("C-1") at scale 1.
@@ -221,10 +221,10 @@ const AUTO_HEIGHT_BUDGET: u64 = 2400;
 /// The pitch range of a picture with no notes at all: C3–B5.
 const DEFAULT_RANGE: (u8, u8) = (48, 83);
 
-const BACKGROUND: Rgb<u8> = Rgb([255, 255, 255]);
-const TEXT: Rgb<u8> = Rgb([25, 25, 25]);
-const FAINT_TEXT: Rgb<u8> = Rgb([120, 120, 120]);
-const BORDER: Rgb<u8> = Rgb([150, 150, 150]);
+pub(crate) const BACKGROUND: Rgb<u8> = Rgb([255, 255, 255]);
+pub(crate) const TEXT: Rgb<u8> = Rgb([25, 25, 25]);
+pub(crate) const FAINT_TEXT: Rgb<u8> = Rgb([120, 120, 120]);
+pub(crate) const BORDER: Rgb<u8> = Rgb([150, 150, 150]);
 const BAR_LINE: Rgb<u8> = Rgb([120, 120, 120]);
 const BEAT_LINE: Rgb<u8> = Rgb([228, 228, 228]);
 const OCTAVE_LINE: Rgb<u8> = Rgb([218, 218, 218]);
@@ -246,7 +246,7 @@ const PALETTE: [[u8; 3]; 10] = [
     [20, 150, 190], // cyan
 ];
 
-fn track_color(index: usize) -> Rgb<u8> {
+pub(crate) fn track_color(index: usize) -> Rgb<u8> {
     Rgb(PALETTE[index % PALETTE.len()])
 }
 
@@ -802,16 +802,16 @@ fn darken(c: Rgb<u8>, factor: f32) -> Rgb<u8> {
 /// A picture, or one cell of a grid: a `width` × `height` window of `image` at (`left`, `top`).
 /// Coordinates are relative to the window, and pixels outside it are ignored, so a long title
 /// cannot spill into the next cell.
-struct Canvas<'a> {
-    image: &'a mut RgbImage,
-    left: u32,
-    top: u32,
-    width: u32,
-    height: u32,
+pub(crate) struct Canvas<'a> {
+    pub(crate) image: &'a mut RgbImage,
+    pub(crate) left: u32,
+    pub(crate) top: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
 }
 
 impl Canvas<'_> {
-    fn set(&mut self, x: u32, y: u32, color: Rgb<u8>) {
+    pub(crate) fn set(&mut self, x: u32, y: u32, color: Rgb<u8>) {
         if x >= self.width || y >= self.height {
             return;
         }
@@ -842,7 +842,7 @@ impl Canvas<'_> {
         }
     }
 
-    fn fill(&mut self, x: u32, y: u32, width: u32, height: u32, color: Rgb<u8>) {
+    pub(crate) fn fill(&mut self, x: u32, y: u32, width: u32, height: u32, color: Rgb<u8>) {
         for yy in y..y.saturating_add(height) {
             for xx in x..x.saturating_add(width) {
                 self.set(xx, yy, color);
@@ -852,7 +852,7 @@ impl Canvas<'_> {
 
     /// Draws `text` with its top-left corner at (`x`, `y`), each font pixel a `scale`² square;
     /// returns the width drawn.
-    fn text(&mut self, x: u32, y: u32, text: &str, scale: u32, color: Rgb<u8>) -> u32 {
+    pub(crate) fn text(&mut self, x: u32, y: u32, text: &str, scale: u32, color: Rgb<u8>) -> u32 {
         let mut left = x;
         for c in text.chars() {
             if left >= self.width {
@@ -873,7 +873,7 @@ impl Canvas<'_> {
     }
 }
 
-fn text_width(text: &str, scale: u32) -> u32 {
+pub(crate) fn text_width(text: &str, scale: u32) -> u32 {
     u32::try_from(text.chars().count())
         .unwrap_or(u32::MAX)
         .saturating_mul(GLYPH * scale)

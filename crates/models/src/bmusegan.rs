@@ -1,6 +1,8 @@
 //! The BinaryMuseGAN networks (Dong & Yang, "Convolutional Generative Adversarial Networks with
 //! Binary Neurons for Polyphonic Music Generation", ISMIR 2018, Appendix Table 3): generator,
-//! refiner and discriminator (proposed, ablated-I, ablated-II).
+//! refiner and discriminator (proposed, ablated-I, ablated-II). The [`Generator`] may instead
+//! be MuseGAN's temporal generator (composer, jamming or hybrid), built by the private
+//! `musegan` module; the refiner and discriminator serve both.
 //!
 //! Layout: every piano-roll tensor is `[batch, tracks, bars, steps, pitches]` — the
 //! `[sample][track][bar][step][pitch]` order of the dataset and metrics code, and libtorch's
@@ -24,8 +26,9 @@
 
 use tch::{nn, Tensor};
 
-use crate::config::{BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant};
+use crate::config::{BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, GeneratorKind};
 use crate::layers::{Act, Block, Stack};
+use crate::musegan::TemporalGenerator;
 use crate::summary::{LayerSummary, NetworkSummary};
 use crate::Error;
 
@@ -155,38 +158,32 @@ pub fn onset_feature(x: &Tensor, drum_tracks: &[u32]) -> Result<Tensor, Error> {
         .f_sum_dim_intlist(4i64, true, x.kind())?)
 }
 
-/// The three per-track sub-networks shared by the generator and the discriminator's main
-/// stream: pitch-time, time-pitch and their merge.
+/// The three sub-networks of a pitch-time / time-pitch block, per track in the generator and
+/// the discriminator's main stream, per bar generator in MuseGAN's temporal generator:
+/// pitch-time, time-pitch and their merge.
 #[derive(Debug)]
-struct Private {
+pub(crate) struct Private {
     pitch_time: Stack,
     time_pitch: Stack,
     merged: Stack,
 }
 
 impl Private {
-    /// Builds track `track`'s sub-networks under `path`.
-    fn new(
-        path: &nn::Path,
-        track: i64,
-        tracks: i64,
+    /// Builds the three sub-networks; `place(sub)` gives the VarStore path and summary-row
+    /// name of sub-network `sub` (`pitch_time`, `time_pitch` or `merged`), whose rows say
+    /// `copies`.
+    pub(crate) fn new<'a>(
+        place: impl Fn(&str) -> (nn::Path<'a>, String),
+        copies: i64,
         input_shape: &[i64],
         blocks: [&[Block]; 3],
     ) -> Result<Self, Error> {
-        let pitch_time = Stack::new(
-            &(path / "pitch_time" / track),
-            "pitch_time.*",
-            tracks,
-            input_shape,
-            blocks[0],
-        )?;
-        let time_pitch = Stack::new(
-            &(path / "time_pitch" / track),
-            "time_pitch.*",
-            tracks,
-            input_shape,
-            blocks[1],
-        )?;
+        let stack = |sub: &str, shape: &[i64], blocks: &[Block]| {
+            let (path, name) = place(sub);
+            Stack::new(&path, &name, copies, shape, blocks)
+        };
+        let pitch_time = stack("pitch_time", input_shape, blocks[0])?;
+        let time_pitch = stack("time_pitch", input_shape, blocks[1])?;
         let (a, b) = (pitch_time.output_shape(), time_pitch.output_shape());
         if a.get(1..) != b.get(1..) {
             return Err(Error::Config(format!(
@@ -197,13 +194,7 @@ impl Private {
         if let (Some(c), Some(&cb)) = (concat.first_mut(), b.first()) {
             *c += cb;
         }
-        let merged = Stack::new(
-            &(path / "merged" / track),
-            "merged.*",
-            tracks,
-            &concat,
-            blocks[2],
-        )?;
+        let merged = stack("merged", &concat, blocks[2])?;
         Ok(Self {
             pitch_time,
             time_pitch,
@@ -211,7 +202,8 @@ impl Private {
         })
     }
 
-    /// Builds one [`Private`] per track; also returns the summary rows of track 0's copy.
+    /// Builds one [`Private`] per track, variables `{sub}.{track}.…` under `path`; also
+    /// returns the summary rows of track 0's copy.
     fn per_track(
         path: &nn::Path,
         tracks: i64,
@@ -219,25 +211,32 @@ impl Private {
         blocks: [&[Block]; 3],
     ) -> Result<(Vec<Self>, Vec<LayerSummary>), Error> {
         let nets = (0..tracks)
-            .map(|t| Self::new(path, t, tracks, input_shape, blocks))
-            .collect::<Result<Vec<_>, _>>()?;
-        let rows = nets
-            .first()
-            .map(|n| {
-                [&n.pitch_time, &n.time_pitch, &n.merged]
-                    .iter()
-                    .flat_map(|s| s.rows().to_vec())
-                    .collect()
+            .map(|t| {
+                Self::new(
+                    |sub| (path / sub / t, format!("{sub}.*")),
+                    tracks,
+                    input_shape,
+                    blocks,
+                )
             })
-            .unwrap_or_default();
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = nets.first().map(Self::rows).unwrap_or_default();
         Ok((nets, rows))
+    }
+
+    /// The summary rows of the three sub-networks.
+    pub(crate) fn rows(&self) -> Vec<LayerSummary> {
+        [&self.pitch_time, &self.time_pitch, &self.merged]
+            .iter()
+            .flat_map(|s| s.rows().to_vec())
+            .collect()
     }
 
     fn output_shape(&self) -> &[i64] {
         self.merged.output_shape()
     }
 
-    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor, Error> {
+    pub(crate) fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor, Error> {
         let pt = self.pitch_time.forward_t(x, train)?;
         let tp = self.time_pitch.forward_t(x, train)?;
         self.merged.forward_t(&Tensor::f_cat(&[pt, tp], 1)?, train)
@@ -245,20 +244,23 @@ impl Private {
 }
 
 /// The config's sizes as libtorch integers.
-struct Dims {
-    tracks: i64,
-    bars: i64,
-    latent: i64,
-    beats: i64,
+pub(crate) struct Dims {
+    pub(crate) tracks: i64,
+    pub(crate) bars: i64,
+    pub(crate) latent: i64,
+    pub(crate) beats: i64,
     /// Time factors: shared 1, shared 2, private.
-    f: [i64; 3],
+    pub(crate) f: [i64; 3],
     /// Pitch layers: first kernel = stride, second kernel, second stride.
-    pl: [i64; 3],
-    sample: [i64; 4],
+    pub(crate) pl: [i64; 3],
+    pub(crate) sample: [i64; 4],
+    /// The config's `width_divisor`.
+    divisor: i64,
 }
 
 impl Dims {
-    fn of(cfg: &BinaryMuseGanConfig) -> Result<Self, Error> {
+    /// Validates `cfg` and converts its sizes.
+    pub(crate) fn of(cfg: &BinaryMuseGanConfig) -> Result<Self, Error> {
         cfg.validate()?;
         let p = cfg.pitch_layers;
         Ok(Self {
@@ -269,23 +271,48 @@ impl Dims {
             f: cfg.time_factors.map(i64::from),
             pl: [p.first, p.second_kernel, p.second_stride].map(i64::from),
             sample: cfg.sample_shape(),
+            divisor: cfg.width_divisor.into(),
         })
+    }
+
+    /// The width of a hidden layer that the paper gives `channels` channels.
+    pub(crate) fn w(&self, channels: i64) -> i64 {
+        (channels / self.divisor).max(1)
     }
 }
 
-/// The generator, Table 3(a): latent `[batch, latent]` → `[batch, tracks, bars, steps,
-/// pitches]` in (0, 1).
+/// The layers of a generator kind.
+#[derive(Debug)]
+enum GeneratorBody {
+    /// BinaryMuseGAN's phrase generator: the shared network and one [`Private`] per track.
+    Phrase {
+        shared: Stack,
+        private: Vec<Private>,
+    },
+    /// MuseGAN's temporal generator.
+    Temporal(Box<TemporalGenerator>),
+}
+
+/// The generator: a flat latent `[batch, latent_size]` → `[batch, tracks, bars, steps,
+/// pitches]` in (0, 1). Its kind is the config's [`GeneratorKind`]:
 ///
-/// A shared network (dense → `(bars − 1) × 512` → transposed convs growing bars, time and pitch
-/// to `[64, bars, f₁·f₂, octaves]`), then per track two sub-streams — pitch-time (pitch × 12,
-/// then time × f₃) and time-pitch (time, then pitch) — concatenated and merged by a 1×1×1
-/// transposed conv to one channel with batch norm and a sigmoid. Every other layer has batch
-/// norm and a ReLU.
+/// - **Phrase** (BinaryMuseGAN, Table 3(a)): a shared network (dense → `(bars − 1) × 512` →
+///   transposed convs growing bars, time and pitch to `[64, bars, f₁·f₂, octaves]`), then per
+///   track two sub-streams — pitch-time (pitch × 12, then time × f₃) and time-pitch (time, then
+///   pitch) — concatenated and merged by a 1×1×1 transposed conv to one channel with batch norm
+///   and a sigmoid. Every other layer has batch norm and a ReLU. Variables `shared.*`,
+///   `pitch_time.{track}.*`, `time_pitch.{track}.*`, `merged.{track}.*`.
+/// - **Temporal** (MuseGAN's composer / jamming / hybrid in the 3-D form of its v2 code):
+///   temporal generators turn the time-dependent latents into one latent per bar, bar
+///   generators turn each bar's latents into the bar; batch norm and leaky ReLUs everywhere,
+///   batch norm and a sigmoid at the output. Variables `temporal.shared.*`,
+///   `temporal.private.{track}.*` and `bar.{generator}.{trunk,pitch_time,time_pitch,merged}.*`;
+///   the layout of the latent is in [`Generator::latent_size`].
 #[derive(Debug)]
 pub struct Generator {
-    shared: Stack,
-    private: Vec<Private>,
+    body: GeneratorBody,
     latent: i64,
+    bars: i64,
     summary: NetworkSummary,
 }
 
@@ -296,6 +323,31 @@ impl Generator {
     /// [`Error::Config`] if `cfg` does not validate; [`Error::Torch`] from libtorch.
     pub fn new(path: &nn::Path, cfg: &BinaryMuseGanConfig) -> Result<Self, Error> {
         let d = Dims::of(cfg)?;
+        let (body, rows) = match cfg.generator {
+            GeneratorKind::Phrase {} => Self::phrase(path, &d)?,
+            GeneratorKind::Temporal { .. } => {
+                let (temporal, rows) = TemporalGenerator::new(path, cfg, &d)?;
+                (GeneratorBody::Temporal(Box::new(temporal)), rows)
+            }
+        };
+        let summary = NetworkSummary::new("generator", vec![d.latent], d.sample.to_vec(), rows);
+        let out = summary.layers.last().map(|l| &l.output_shape);
+        if out.and_then(|s| s.get(1..)) != Some(&d.sample[1..]) {
+            return Err(Error::Config(format!(
+                "the generator builds {out:?} per track, not the sample shape {:?}",
+                d.sample
+            )));
+        }
+        Ok(Self {
+            body,
+            latent: d.latent,
+            bars: d.bars,
+            summary,
+        })
+    }
+
+    /// BinaryMuseGAN's phrase generator and its summary rows.
+    fn phrase(path: &nn::Path, d: &Dims) -> Result<(GeneratorBody, Vec<LayerSummary>), Error> {
         let [f1, f2, f3] = d.f;
         let [a, kb, sb] = d.pl;
         let shared = Stack::new(
@@ -304,15 +356,23 @@ impl Generator {
             1,
             &[d.latent],
             &[
-                Block::dense(512 * (d.bars - 1)).bn().act(Act::Relu),
-                Block::reshape(vec![512, d.bars - 1, 1, 1]),
-                Block::tconv(256, [2, 1, 1], [1, 1, 1]).bn().act(Act::Relu),
-                Block::tconv(128, [1, f1, 1], [1, f1, 1])
+                Block::dense(d.w(512) * (d.bars - 1)).bn().act(Act::Relu),
+                Block::reshape(vec![d.w(512), d.bars - 1, 1, 1]),
+                Block::tconv(d.w(256), [2, 1, 1], [1, 1, 1])
                     .bn()
                     .act(Act::Relu),
-                Block::tconv(128, [1, 1, a], [1, 1, a]).bn().act(Act::Relu),
-                Block::tconv(64, [1, f2, 1], [1, f2, 1]).bn().act(Act::Relu),
-                Block::tconv(64, [1, 1, kb], [1, 1, sb]).bn().act(Act::Relu),
+                Block::tconv(d.w(128), [1, f1, 1], [1, f1, 1])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(128), [1, 1, a], [1, 1, a])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(64), [1, f2, 1], [1, f2, 1])
+                    .bn()
+                    .act(Act::Relu),
+                Block::tconv(d.w(64), [1, 1, kb], [1, 1, sb])
+                    .bn()
+                    .act(Act::Relu),
             ],
         )?;
         let (private, private_rows) = Private::per_track(
@@ -321,48 +381,157 @@ impl Generator {
             shared.output_shape(),
             [
                 &[
-                    Block::tconv(64, [1, 1, 12], [1, 1, 12]).bn().act(Act::Relu),
-                    Block::tconv(32, [1, f3, 1], [1, f3, 1]).bn().act(Act::Relu),
+                    Block::tconv(d.w(64), [1, 1, 12], [1, 1, 12])
+                        .bn()
+                        .act(Act::Relu),
+                    Block::tconv(d.w(32), [1, f3, 1], [1, f3, 1])
+                        .bn()
+                        .act(Act::Relu),
                 ],
                 &[
-                    Block::tconv(64, [1, f3, 1], [1, f3, 1]).bn().act(Act::Relu),
-                    Block::tconv(32, [1, 1, 12], [1, 1, 12]).bn().act(Act::Relu),
+                    Block::tconv(d.w(64), [1, f3, 1], [1, f3, 1])
+                        .bn()
+                        .act(Act::Relu),
+                    Block::tconv(d.w(32), [1, 1, 12], [1, 1, 12])
+                        .bn()
+                        .act(Act::Relu),
                 ],
                 &[Block::tconv(1, [1, 1, 1], [1, 1, 1]).bn().act(Act::Sigmoid)],
             ],
         )?;
-        let out = private.first().map(Private::output_shape);
-        if out.and_then(|s| s.get(1..)) != Some(&d.sample[1..]) {
-            return Err(Error::Config(format!(
-                "the generator builds {out:?} per track, not the sample shape {:?}",
-                d.sample
-            )));
-        }
         let mut rows = shared.rows().to_vec();
         rows.extend(private_rows);
-        let summary = NetworkSummary::new("generator", vec![d.latent], d.sample.to_vec(), rows);
-        Ok(Self {
-            shared,
-            private,
-            latent: d.latent,
-            summary,
-        })
+        Ok((GeneratorBody::Phrase { shared, private }, rows))
     }
 
-    /// Maps latents `z` `[batch, latent]` to `[batch, tracks, bars, steps, pitches]` in (0, 1).
+    /// The size of the flat latent `z` that [`forward_t`](Self::forward_t) takes (the config's
+    /// `latent`); training samples it from N(0, 1).
+    ///
+    /// For a temporal generator `z` is the concatenation, in this order, of the
+    /// time-independent latents — `shared`, then `private` of track 0, 1, …, T − 1 — and the
+    /// time-dependent ones — `temporal_shared`, then `temporal_private` of track 0, 1, …,
+    /// T − 1; a latent of size 0 (e.g. `shared` for jamming) takes no entries.
+    ///
+    /// # Example
+    /// ```
+    /// use museroll_models::{BinaryMuseGanConfig, Generator};
+    ///
+    /// let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    /// let g = Generator::new(&vs.root(), &BinaryMuseGanConfig::musegan())?;
+    /// // 32 shared + 5 × 32 private, then 32 temporal shared + 5 × 32 temporal private.
+    /// assert_eq!(g.latent_size(), 384);
+    /// # Ok::<(), museroll_models::Error>(())
+    /// ```
+    pub fn latent_size(&self) -> i64 {
+        self.latent
+    }
+
+    /// Maps latents `z` `[batch, latent_size]` to `[batch, tracks, bars, steps, pitches]` in
+    /// (0, 1).
     ///
     /// # Errors
-    /// [`Error::Shape`] if `z` is not `[batch, latent]`; [`Error::Torch`] from libtorch (e.g. a
-    /// training forward of a batch of 1, whose batch norm has no statistics).
+    /// [`Error::Shape`] if `z` is not `[batch, latent_size]`; [`Error::Torch`] from libtorch
+    /// (e.g. a training forward of a batch of 1, whose batch norm has no statistics).
     pub fn forward_t(&self, z: &Tensor, train: bool) -> Result<Tensor, Error> {
         check_input(z, &[self.latent], "generator")?;
-        let h = self.shared.forward_t(z, train)?;
-        let tracks = self
-            .private
-            .iter()
-            .map(|p| p.forward_t(&h, train))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Tensor::f_cat(&tracks, 1)?)
+        match &self.body {
+            GeneratorBody::Phrase { shared, private } => {
+                let h = shared.forward_t(z, train)?;
+                let tracks = private
+                    .iter()
+                    .map(|p| p.forward_t(&h, train))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Tensor::f_cat(&tracks, 1)?)
+            }
+            GeneratorBody::Temporal(g) => {
+                let k = g.time_independent_size();
+                let fixed = z.f_narrow(1, 0, k)?;
+                let temporal = z.f_narrow(1, k, self.latent - k)?;
+                g.forward_t(&fixed, &temporal, train)
+            }
+        }
+    }
+
+    /// Generates pieces of several phrases: latents `z` `[batch, phrases, latent_size]` →
+    /// `[batch, tracks, phrases · bars, steps, pitches]` in (0, 1), phrase after phrase.
+    ///
+    /// Only a temporal generator can do this. Its bar generators make each bar from the
+    /// time-independent latents and that bar's own latent, independently of the other bars;
+    /// the temporal generators make the per-bar latents of a phrase of `bars` bars from the
+    /// phrase's time-dependent latents. So the time-independent latents (the first part of
+    /// `z`, see [`latent_size`](Self::latent_size)) are taken from phrase 0 and kept for the
+    /// whole piece — the style (`shared`) and each track's groove (`private`) stay fixed —
+    /// while phrase `p`'s time-dependent latents (its chords and melodies) make the bars of
+    /// phrase `p`; the time-independent part of phrases 1, 2, … is ignored. In eval mode
+    /// phrase `p` equals, up to rounding, what [`forward_t`](Self::forward_t) makes from phrase
+    /// 0's time-independent latents and phrase `p`'s time-dependent ones.
+    ///
+    /// Coherence and its limits: the fixed latents hold what a trained model encodes in them
+    /// (instrumentation, register, texture), so that stays consistent across the piece. But
+    /// training sees single phrases, so nothing is learnt about how one phrase leads into the
+    /// next: independent time-dependent latents give phrases that do not connect (no cadence
+    /// plan, no motif carried over, possibly abrupt changes at the joins). Callers who want
+    /// smoother joins choose related latents, e.g. interpolate between neighbouring phrases'
+    /// time-dependent latents. With `train` set, batch norm takes its statistics over all
+    /// `batch · phrases` phrases together.
+    ///
+    /// # Example
+    /// ```
+    /// use museroll_models::{BinaryMuseGanConfig, Generator};
+    /// use tch::{Device, Kind, Tensor};
+    ///
+    /// let vs = tch::nn::VarStore::new(Device::Cpu);
+    /// let g = Generator::new(&vs.root(), &BinaryMuseGanConfig::tiny_hybrid())?;
+    /// // Two pieces of three phrases of 2 bars each.
+    /// let z = Tensor::randn([2, 3, g.latent_size()], (Kind::Float, Device::Cpu));
+    /// let x = tch::no_grad(|| g.forward_long_t(&z, false))?;
+    /// assert_eq!(x.size(), [2, 2, 6, 8, 24]);
+    /// # Ok::<(), museroll_models::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `z` is not `[batch ≥ 1, phrases ≥ 1, latent_size]`;
+    /// [`Error::Config`] for the phrase generator with more than one phrase (it makes
+    /// fixed-length phrases; one phrase is [`forward_t`](Self::forward_t)); [`Error::Torch`]
+    /// from libtorch.
+    pub fn forward_long_t(&self, z: &Tensor, train: bool) -> Result<Tensor, Error> {
+        let size = z.size();
+        let [batch, phrases, latent] = match <[i64; 3]>::try_from(size.as_slice()) {
+            Ok([b, p, l]) if b >= 1 && p >= 1 && l == self.latent => [b, p, l],
+            _ => {
+                return Err(Error::Shape(format!(
+                    "the generator's long form expects [batch, phrases, {}], got {size:?}",
+                    self.latent
+                )))
+            }
+        };
+        let g = match &self.body {
+            GeneratorBody::Phrase { .. } if phrases == 1 => {
+                return self.forward_t(&z.f_select(1, 0)?, train)
+            }
+            GeneratorBody::Phrase { .. } => {
+                return Err(Error::Config(format!(
+                    "the phrase generator makes fixed-length phrases of {} bars; a piece of \
+                     {phrases} phrases needs a temporal generator (generator kind \"temporal\")",
+                    self.bars
+                )))
+            }
+            GeneratorBody::Temporal(g) => g,
+        };
+        let k = g.time_independent_size();
+        let n = batch * phrases;
+        let fixed = z
+            .f_select(1, 0)?
+            .f_narrow(1, 0, k)?
+            .f_unsqueeze(1)?
+            .f_expand([batch, phrases, k], false)?
+            .f_reshape([n, k])?;
+        let temporal = z.f_narrow(2, k, latent - k)?.f_reshape([n, latent - k])?;
+        let x = g.forward_t(&fixed, &temporal, train)?;
+        let [_, tracks, bars, steps, pitches] = roll_dims(&x, "the generator")?;
+        Ok(x.f_reshape([batch, phrases, tracks, bars, steps, pitches])?
+            .f_permute([0, 2, 1, 3, 4, 5])?
+            .f_reshape([batch, tracks, phrases * bars, steps, pitches])?)
     }
 
     /// The per-layer summary.
@@ -398,7 +567,7 @@ impl Refiner {
         }
         let unit = [
             Block::identity().bn().act(Act::Relu),
-            Block::same_conv(64, [1, 3, 12]).bn().act(Act::Relu),
+            Block::same_conv(d.w(64), [1, 3, 12]).bn().act(Act::Relu),
             Block::same_conv(1, [1, 3, 12]),
         ];
         let mut units = Vec::new();
@@ -552,14 +721,14 @@ impl Discriminator {
         let mut rows = Vec::new();
         let body = if cfg.discriminator == DiscriminatorVariant::AblatedII {
             let mut blocks = vec![
-                lrelu(Block::conv(128, [1, 1, 12], [1, 1, 12])),
-                lrelu(Block::conv(128, [1, 1, kb], [1, 1, sb])),
-                lrelu(Block::conv(256, [1, f3, 1], [1, f3, 1])),
-                lrelu(Block::conv(256, [1, f2, 1], [1, f2, 1])),
-                lrelu(Block::conv(512, [1, 1, a], [1, 1, a])),
-                lrelu(Block::conv(512, [1, f1, 1], [1, f1, 1])),
+                lrelu(Block::conv(d.w(128), [1, 1, 12], [1, 1, 12])),
+                lrelu(Block::conv(d.w(128), [1, 1, kb], [1, 1, sb])),
+                lrelu(Block::conv(d.w(256), [1, f3, 1], [1, f3, 1])),
+                lrelu(Block::conv(d.w(256), [1, f2, 1], [1, f2, 1])),
+                lrelu(Block::conv(d.w(512), [1, 1, a], [1, 1, a])),
+                lrelu(Block::conv(d.w(512), [1, f1, 1], [1, f1, 1])),
             ];
-            blocks.extend(head(1024));
+            blocks.extend(head(d.w(1024)));
             let net = Stack::new(&(path / "net"), "net", 1, &d.sample, &blocks)?;
             rows.extend_from_slice(net.rows());
             Body::Single(net)
@@ -574,14 +743,14 @@ impl Discriminator {
                 &one_track,
                 [
                     &[
-                        lrelu(Block::conv(32, [1, 1, 12], [1, 1, 12])),
-                        lrelu(Block::conv(64, [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(32), [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(64), [1, f3, 1], [1, f3, 1])),
                     ],
                     &[
-                        lrelu(Block::conv(32, [1, f3, 1], [1, f3, 1])),
-                        lrelu(Block::conv(64, [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(32), [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(64), [1, 1, 12], [1, 1, 12])),
                     ],
-                    &[lrelu(Block::conv(64, [1, 1, 1], [1, 1, 1]))],
+                    &[lrelu(Block::conv(d.w(64), [1, 1, 1], [1, 1, 1]))],
                 ],
             )?;
             rows.extend(private_rows);
@@ -598,12 +767,12 @@ impl Discriminator {
                 1,
                 &concat,
                 &[
-                    lrelu(Block::conv(128, [1, f2, kb], [1, f2, sb])),
-                    lrelu(Block::conv(256, [1, f1, a], [1, f1, a])),
+                    lrelu(Block::conv(d.w(128), [1, f2, kb], [1, f2, sb])),
+                    lrelu(Block::conv(d.w(256), [1, f1, a], [1, f1, a])),
                 ],
             )?;
             rows.extend_from_slice(shared.rows());
-            let mut channels = 256;
+            let mut channels = d.w(256);
             let (onset, chroma) = if cfg.discriminator == DiscriminatorVariant::Proposed {
                 let onset_in = vec![d.tracks, d.bars, d.sample[2], 1];
                 rows.push(LayerSummary {
@@ -619,9 +788,9 @@ impl Discriminator {
                     1,
                     &onset_in,
                     &[
-                        lrelu(Block::conv(32, [1, f3, 1], [1, f3, 1])),
-                        lrelu(Block::conv(64, [1, f2, 1], [1, f2, 1])),
-                        lrelu(Block::conv(128, [1, f1, 1], [1, f1, 1])),
+                        lrelu(Block::conv(d.w(32), [1, f3, 1], [1, f3, 1])),
+                        lrelu(Block::conv(d.w(64), [1, f2, 1], [1, f2, 1])),
+                        lrelu(Block::conv(d.w(128), [1, f1, 1], [1, f1, 1])),
                     ],
                 )?;
                 rows.extend_from_slice(onset.rows());
@@ -639,12 +808,12 @@ impl Discriminator {
                     1,
                     &chroma_in,
                     &[
-                        lrelu(Block::conv(64, [1, 1, 12], [1, 1, 12])),
-                        lrelu(Block::conv(128, [1, d.beats, 1], [1, d.beats, 1])),
+                        lrelu(Block::conv(d.w(64), [1, 1, 12], [1, 1, 12])),
+                        lrelu(Block::conv(d.w(128), [1, d.beats, 1], [1, d.beats, 1])),
                     ],
                 )?;
                 rows.extend_from_slice(chroma.rows());
-                channels += 256;
+                channels += 2 * d.w(128); // onset and chroma streams
                 (Some(onset), Some(chroma))
             } else {
                 (None, None)
@@ -654,7 +823,7 @@ impl Discriminator {
                 "merged",
                 1,
                 &[channels, d.bars, 1, 1],
-                &head(512),
+                &head(d.w(512)),
             )?;
             rows.extend_from_slice(merged.rows());
             Body::Streams(Box::new(Streams {

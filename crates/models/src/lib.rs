@@ -11,7 +11,9 @@
 //!   way.
 //! - [`BinaryMuseGanConfig`] (module [`config`]) describes a BinaryMuseGAN; [`Generator`],
 //!   [`Refiner`] and [`Discriminator`] (module [`bmusegan`]) are its networks, and [`summary()`]
-//!   tabulates their layers and parameter counts.
+//!   tabulates their layers and parameter counts. Its [`GeneratorKind`] chooses BinaryMuseGAN's
+//!   phrase generator or MuseGAN's temporal one (composer, jamming, hybrid), which can also
+//!   continue a piece phrase by phrase ([`Generator::forward_long_t`]).
 //!
 //! Tensor operations whose inputs come from callers use libtorch's fallible forms (`f_*`), so a
 //! shape mismatch is an [`Error`], not a panic.
@@ -20,15 +22,21 @@ use std::fmt;
 use std::str::FromStr;
 
 pub mod bmusegan;
+pub mod checkpoint;
 pub mod config;
+pub mod generate;
 mod layers;
+mod musegan;
+pub mod optim;
 pub mod summary;
+pub mod train;
 
 pub use bmusegan::{
     binary_neuron, chroma_feature, onset_feature, Discriminator, Generator, Refiner,
 };
 pub use config::{
-    BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, PitchLayers, PRESETS,
+    BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, GeneratorKind, LatentStructure,
+    PitchLayers, PRESETS,
 };
 pub use summary::{summary, LayerSummary, ModelSummary, NetworkSummary};
 
@@ -46,12 +54,29 @@ pub enum Error {
     /// A model configuration that cannot be built (bad sizes, strides that do not tile, …).
     #[error("invalid model configuration: {0}")]
     Config(String),
+    /// A request that cannot be met (a count out of range, an unknown name), in one line.
+    #[error("{0}")]
+    Usage(String),
     /// Tensors or a model output of the wrong shape.
     #[error("shape: {0}")]
     Shape(String),
     /// An error reported by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] TchError),
+    /// A file that cannot be read, written or understood.
+    #[error("{}: {problem}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, in one line.
+        problem: String,
+    },
+    /// An I/O error (the caller names the file, see [`Error::File`]).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// An error of museroll's core library (datasets, metrics, pictures, MIDI).
+    #[error(transparent)]
+    Core(#[from] museroll_core::Error),
 }
 
 /// The device the user asks for; [`device`] resolves it on this machine.
@@ -117,7 +142,8 @@ pub fn device(choice: DeviceChoice) -> Result<Device, Error> {
 /// `x̂ = fake + α·(real − fake)` (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs",
 /// arXiv:1704.00028, eq. 3; the critic loss adds it times λ = 10).
 ///
-/// - `critic` maps a batch `[B, …]` to one score per sample (`[B]` or `[B, 1]`). It must treat
+/// - `critic` maps a batch `[B, …]` to one score per sample (`[B]` or `[B, 1]`); its errors are
+///   passed on. It must treat
 ///   samples independently (no batch norm, as the paper advises): the gradient of the summed
 ///   scores is then each sample's own input gradient.
 /// - `real` and `fake` are `[B, …]` of the same shape. Both are detached: the penalty trains the
@@ -134,7 +160,7 @@ pub fn device(choice: DeviceChoice) -> Result<Device, Error> {
 /// not give one score per sample; [`Error::Torch`] if libtorch rejects an operation (e.g. `alpha`
 /// does not broadcast at all).
 pub fn gradient_penalty(
-    critic: impl Fn(&Tensor) -> Tensor,
+    critic: impl Fn(&Tensor) -> Result<Tensor, Error>,
     real: &Tensor,
     fake: &Tensor,
     alpha: &Tensor,
@@ -161,7 +187,7 @@ pub fn gradient_penalty(
             alpha.size()
         )));
     }
-    let scores = critic(&x_hat);
+    let scores = critic(&x_hat)?;
     let score_shape = scores.size();
     if score_shape.first() != Some(&batch) || usize::try_from(batch) != Ok(scores.numel()) {
         return Err(Error::Shape(format!(
@@ -209,7 +235,7 @@ mod tests {
     #[test]
     fn penalty_of_a_linear_critic_is_its_weight_norm_minus_one_squared() {
         let v = Tensor::from_slice(&[3.0f64, 4.0]);
-        let critic = |x: &Tensor| x.matmul(&v); // [B, 2] -> [B]
+        let critic = |x: &Tensor| Ok(x.matmul(&v)); // [B, 2] -> [B]
         let real = Tensor::from_slice(&[1.0f64, 2.0, -1.0, 0.5, 7.0, 0.0]).view([3, 2]);
         let fake = Tensor::from_slice(&[0.0f64, 1.0, 2.0, 3.0, -4.0, 5.0]).view([3, 2]);
         let alpha = Tensor::from_slice(&[0.0f64, 0.3, 1.0]).view([3, 1]);
@@ -222,11 +248,11 @@ mod tests {
     fn penalty_rejects_mismatched_batches_and_batch_level_scores() {
         let x = Tensor::ones([4, 3], F64);
         let alpha = Tensor::ones([4, 1], F64);
-        let per_sample = |x: &Tensor| x.sum_dim_intlist(1, false, Kind::Double);
+        let per_sample = |x: &Tensor| Ok(x.sum_dim_intlist(1, false, Kind::Double));
         let err = gradient_penalty(per_sample, &x, &Tensor::ones([2, 3], F64), &alpha).unwrap_err();
         assert_eq!(err.to_string(), "shape: real [4, 3] and fake [2, 3] differ");
 
-        let batch_mean = |x: &Tensor| x.mean(Kind::Double);
+        let batch_mean = |x: &Tensor| Ok(x.mean(Kind::Double));
         let err = gradient_penalty(batch_mean, &x, &x, &alpha).unwrap_err();
         assert!(matches!(err, Error::Shape(_)), "{err}");
 

@@ -406,7 +406,7 @@ fn discriminator_works_with_the_gradient_penalty() {
     let real = Tensor::rand([2, t, bars, steps, pitches], F32).round();
     let fake = Tensor::rand([2, t, bars, steps, pitches], F32);
     let alpha = Tensor::rand([2, 1, 1, 1, 1], F32);
-    let gp = gradient_penalty(|x| d.forward_t(x, true).unwrap(), &real, &fake, &alpha).unwrap();
+    let gp = gradient_penalty(|x| d.forward_t(x, true), &real, &fake, &alpha).unwrap();
     gp.backward();
     let reached = vs
         .trainable_variables()
@@ -414,4 +414,43 @@ fn discriminator_works_with_the_gradient_penalty() {
         .filter(|v| v.grad().defined() && v.grad().abs().max().double_value(&[]) > 0.0)
         .count();
     assert!(reached > 0);
+}
+
+/// `width_divisor` divides every hidden layer's channels and leaves the inputs and outputs alone:
+/// the chorale preset's critic head is 512 / 4 = 128 channels wide and still gives one score.
+#[test]
+fn the_width_divisor_narrows_hidden_layers_only() {
+    let quarter = BinaryMuseGanConfig::chorale();
+    assert_eq!(quarter.width_divisor, 4);
+    let full = BinaryMuseGanConfig {
+        width_divisor: 1,
+        ..quarter.clone()
+    };
+    let row = |cfg: &BinaryMuseGanConfig, network: &str, layer: &str| {
+        let s = museroll_models::summary(cfg).unwrap();
+        let n = s
+            .networks
+            .iter()
+            .find(|n| n.network == network)
+            .unwrap()
+            .clone();
+        let r = n.layers.iter().find(|l| l.name == layer).unwrap().clone();
+        (r.output_shape, n.params)
+    };
+    let (head, d_quarter) = row(&quarter, "discriminator", "merged.0");
+    let (head_full, d_full) = row(&full, "discriminator", "merged.0");
+    assert_eq!(head, [128, 3, 1, 1]);
+    assert_eq!(head_full, [512, 3, 1, 1]);
+    assert!(d_quarter * 10 < d_full, "{d_quarter} vs {d_full}");
+    let (out, _) = row(&quarter, "discriminator", "merged.2");
+    assert_eq!(out, [1]);
+    let (g_out, _) = row(&quarter, "generator", "shared.0");
+    assert_eq!(g_out, [128 * 3]);
+    let mut bad = quarter;
+    bad.width_divisor = 0;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("width_divisor 0"));
 }

@@ -62,12 +62,12 @@ fn gradient_penalty_parameter_gradients_match_finite_differences() {
     let fake = Tensor::randn([3, 1, 4, 4, 4], f64_cpu);
     let alpha = Tensor::rand([3, 1, 1, 1, 1], f64_cpu);
     let penalty = || {
-        gradient_penalty(|x| critic.forward(x), &real, &fake, &alpha)
+        gradient_penalty(|x| Ok(critic.forward(x)), &real, &fake, &alpha)
             .unwrap()
             .double_value(&[])
     };
 
-    let gp = gradient_penalty(|x| critic.forward(x), &real, &fake, &alpha).unwrap();
+    let gp = gradient_penalty(|x| Ok(critic.forward(x)), &real, &fake, &alpha).unwrap();
     assert!(gp.requires_grad(), "the penalty must stay in the graph");
     gp.backward();
 

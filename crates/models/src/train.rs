@@ -1,0 +1,467 @@
+//! Training a BinaryMuseGAN: the adversarial updates ([`Gan`]) and the run around them
+//! ([`Trainer`]: data, schedule, checkpoints, logs, samples).
+//!
+//! Policies:
+//!
+//! - **One generator step** = `n_critic` critic updates (each on a fresh real batch, fresh
+//!   latents and fresh interpolation weights), then one update of the generator side (G in stage
+//!   1, the refiner in stage 2 of `two-stage`, G and refiner in `joint` stage 2 and in
+//!   `end-to-end`). Every schedule counts generator steps.
+//! - **Determinism.** Before each update the libtorch generator is re-seeded from (seed, step,
+//!   update), and batches come from a per-epoch permutation seeded by (seed, epoch): the random
+//!   stream of a step depends on nothing but its position, so a run resumed from a checkpoint
+//!   draws exactly what the uninterrupted run draws. With the same thread count on the CPU the
+//!   two runs are bit-identical (GPU kernels are not deterministic).
+//! - **What the critic sees.** Stage 1 feeds it G's real-valued output (sigmoid, in (0, 1)),
+//!   as the paper does; refiner stages feed it the refiner's binary output. A frozen G (stage 2
+//!   of `two-stage`) runs in evaluation mode, as it will when generating, so the refiner learns
+//!   on the outputs it will later refine.
+//! - **Slope annealing.** The refiner's slope is `slope_start · slope_factor^⌊k / every⌋` after
+//!   `k` generator steps of refiner training, a function of the step: nothing to save.
+
+use std::path::Path;
+
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::optim::Adam;
+use crate::{gradient_penalty, BinaryMuseGanConfig, Discriminator, Error, Generator, Refiner};
+
+mod config;
+mod run;
+
+pub use config::{Loss, Strategy, TrainConfig, Warmup};
+pub use run::{
+    latest_checkpoint, Observer, Outcome, StepReport, Trainer, BEST_FILE, CHECKPOINTS_DIR,
+    CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
+};
+
+/// What the generator side is learning at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Stage 1: G and D, no refiner.
+    Pretrain,
+    /// Stage 2 of `two-stage` (refiner only) or `joint` (G and refiner).
+    Refine,
+    /// `end-to-end`: G, refiner and D from the start.
+    EndToEnd,
+}
+
+impl Stage {
+    /// The stage's name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Pretrain => "pretrain",
+            Stage::Refine => "refine",
+            Stage::EndToEnd => "end-to-end",
+        }
+    }
+
+    /// A number for checkpoints.
+    fn index(self) -> i64 {
+        match self {
+            Stage::Pretrain => 0,
+            Stage::Refine => 1,
+            Stage::EndToEnd => 2,
+        }
+    }
+}
+
+/// The stage of generator step `step` (0-based) and the generator steps already done in that
+/// stage.
+pub fn stage_at(config: &TrainConfig, step: u64) -> (Stage, u64) {
+    if config.strategy == Strategy::EndToEnd {
+        (Stage::EndToEnd, step)
+    } else if config.has_refiner_stage() && step >= config.steps {
+        (Stage::Refine, step - config.steps)
+    } else {
+        (Stage::Pretrain, step)
+    }
+}
+
+/// The losses of one generator step (critic values averaged over its critic updates).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Losses {
+    /// Critic loss.
+    pub d_loss: f64,
+    /// Generator-side loss.
+    pub g_loss: f64,
+    /// Gradient penalty (before λ).
+    pub gp: f64,
+    /// `mean D(real) − mean D(fake)`: the critic's Wasserstein estimate.
+    pub wasserstein: f64,
+}
+
+/// SplitMix64: a well-mixed 64-bit value of `x` (Steele et al. 2014). Seeds of different steps
+/// and updates must not be correlated.
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The libtorch seed of update `update` of generator step `step`.
+fn seed_of(seed: u64, step: u64, update: u64) -> i64 {
+    // libtorch takes the seed as i64: keep it non-negative.
+    (mix(mix(mix(seed) ^ step) ^ update) >> 1) as i64
+}
+
+/// The networks, their optimisers and one adversarial update at a time. Holds no data and
+/// writes no files: [`Trainer`] does, and the benchmark drives a `Gan` directly.
+#[derive(Debug)]
+pub struct Gan {
+    config: TrainConfig,
+    device: Device,
+    g_vs: nn::VarStore,
+    r_vs: nn::VarStore,
+    d_vs: nn::VarStore,
+    generator: Generator,
+    refiner: Option<Refiner>,
+    discriminator: Discriminator,
+    d_opt: Adam,
+    g_opt: Adam,
+    stage: Stage,
+}
+
+/// The trainable variables of `vs` as `(PREFIX.NAME, tensor)`.
+fn trainable(vs: &nn::VarStore, prefix: &str) -> Vec<(String, Tensor)> {
+    crate::checkpoint::variables(vs, prefix)
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect()
+}
+
+impl Gan {
+    /// Builds the networks of `config.model` on `device` (weights from a seed derived from
+    /// `config.seed`) and the optimisers of stage `stage`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the config does not validate; [`Error::Torch`] from libtorch.
+    pub fn new(config: &TrainConfig, device: Device, stage: Stage) -> Result<Self, Error> {
+        config.validate()?;
+        let model = &config.model;
+        tch::manual_seed(seed_of(config.seed, u64::MAX, 0));
+        let g_vs = nn::VarStore::new(device);
+        let r_vs = nn::VarStore::new(device);
+        let d_vs = nn::VarStore::new(device);
+        let generator = Generator::new(&g_vs.root(), model)?;
+        let refiner = if model.refiner {
+            Some(Refiner::new(&r_vs.root(), model)?)
+        } else {
+            None
+        };
+        let discriminator = Discriminator::new(&d_vs.root(), model)?;
+        let d_opt = Adam::new(
+            trainable(&d_vs, "discriminator"),
+            config.discriminator_optimizer,
+        )?;
+        let g_opt = Adam::new(Vec::new(), config.generator_optimizer)?;
+        let mut gan = Self {
+            config: config.clone(),
+            device,
+            g_vs,
+            r_vs,
+            d_vs,
+            generator,
+            refiner,
+            discriminator,
+            d_opt,
+            g_opt,
+            stage,
+        };
+        gan.set_stage(stage)?;
+        Ok(gan)
+    }
+
+    /// The model configuration.
+    pub fn model(&self) -> &BinaryMuseGanConfig {
+        &self.config.model
+    }
+
+    /// The device the networks live on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The current stage.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// Switches to `stage`: freezes what it does not train and gives the generator side a new
+    /// optimiser over what it does.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a refiner stage of a model without a refiner.
+    pub fn set_stage(&mut self, stage: Stage) -> Result<(), Error> {
+        let (train_g, train_r) = match stage {
+            Stage::Pretrain => (true, false),
+            Stage::Refine => (self.config.strategy == Strategy::Joint, true),
+            Stage::EndToEnd => (true, true),
+        };
+        if train_r && self.refiner.is_none() {
+            return Err(Error::Config(format!(
+                "the {} stage needs a refiner, and the model has none",
+                stage.name()
+            )));
+        }
+        // Unfreeze first: `trainable` lists what requires a gradient.
+        self.g_vs.unfreeze();
+        self.r_vs.unfreeze();
+        let mut params = Vec::new();
+        if train_g {
+            params.extend(trainable(&self.g_vs, "generator"));
+        } else {
+            self.g_vs.freeze();
+        }
+        if train_r {
+            params.extend(trainable(&self.r_vs, "refiner"));
+        } else {
+            self.r_vs.freeze();
+        }
+        self.g_opt = Adam::new(params, self.config.generator_optimizer)?;
+        self.stage = stage;
+        Ok(())
+    }
+
+    /// Sets the refiner's binary-neuron slope (no-op without a refiner).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a slope that is not finite and positive.
+    pub fn set_slope(&mut self, slope: f64) -> Result<(), Error> {
+        match &mut self.refiner {
+            Some(r) => r.set_slope(slope),
+            None => Ok(()),
+        }
+    }
+
+    /// `n` latent vectors drawn from N(0, 1) with libtorch's current generator.
+    pub fn latents(&self, n: i64) -> Result<Tensor, Error> {
+        let latent = i64::from(self.config.model.latent);
+        Ok(Tensor::f_randn([n, latent], (Kind::Float, self.device))?)
+    }
+
+    /// What the critic is shown as fake for latents `z`, in training mode.
+    fn fake(&self, z: &Tensor) -> Result<Tensor, Error> {
+        match (self.stage, &self.refiner) {
+            (Stage::Pretrain, _) | (_, None) => self.generator.forward_t(z, true),
+            (Stage::Refine, Some(r)) if self.config.strategy == Strategy::TwoStage => {
+                let x = tch::no_grad(|| self.generator.forward_t(z, false))?;
+                r.forward_t(&x, true)
+            }
+            (_, Some(r)) => r.forward_t(&self.generator.forward_t(z, true)?, true),
+        }
+    }
+
+    /// The binary samples of latents `z` in evaluation mode: G's output thresholded at 0.5 in
+    /// stage 1 (the paper's hard thresholding), the refiner's output afterwards. Values 0/1 as
+    /// `u8`, on the CPU, `[n, tracks, bars, steps, pitches]`.
+    ///
+    /// # Errors
+    /// [`Error::Torch`] from libtorch.
+    pub fn samples(&self, z: &Tensor) -> Result<Tensor, Error> {
+        let x = self.probabilities(z)?;
+        let x = if self.stage != Stage::Pretrain && self.has_refiner() {
+            self.refine(&x)?
+        } else {
+            x
+        };
+        Ok(x.f_gt(0.5)?
+            .f_to_kind(Kind::Uint8)?
+            .f_to_device(Device::Cpu)?)
+    }
+
+    /// Whether the model has a refiner.
+    pub fn has_refiner(&self) -> bool {
+        self.refiner.is_some()
+    }
+
+    /// G's output for latents `z` `[n, latent]` in evaluation mode, without gradient:
+    /// probabilities in (0, 1), `[n, tracks, bars, steps, pitches]`, on the networks' device.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for latents of the wrong shape; [`Error::Torch`] from libtorch.
+    pub fn probabilities(&self, z: &Tensor) -> Result<Tensor, Error> {
+        let _guard = tch::no_grad_guard();
+        self.generator
+            .forward_t(&z.f_to_device(self.device)?, false)
+    }
+
+    /// The refiner's output for `x` (G's output) in evaluation mode, without gradient: exactly
+    /// 0 or 1, same shape. Stochastic binary neurons draw from libtorch's generator.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the model has no refiner; [`Error::Shape`] for an input of another
+    /// shape; [`Error::Torch`] from libtorch.
+    pub fn refine(&self, x: &Tensor) -> Result<Tensor, Error> {
+        let refiner = self
+            .refiner
+            .as_ref()
+            .ok_or_else(|| Error::Config("this model has no refiner".into()))?;
+        let _guard = tch::no_grad_guard();
+        refiner.forward_t(x, false)
+    }
+
+    /// One critic update on the real batch `real` `[B, tracks, bars, steps, pitches]` (float,
+    /// 0/1). Returns (loss, gradient penalty, Wasserstein estimate).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a batch of the wrong shape; [`Error::Torch`] from libtorch.
+    pub fn critic_step(&mut self, real: &Tensor) -> Result<(f64, f64, f64), Error> {
+        let batch = *real.size().first().unwrap_or(&0);
+        let z = self.latents(batch)?;
+        let fake = tch::no_grad(|| self.fake(&z))?.detach();
+        let d_real = self.discriminator.forward_t(real, true)?;
+        let d_fake = self.discriminator.forward_t(&fake, true)?;
+        let wasserstein = d_real
+            .f_mean(Kind::Float)?
+            .f_sub(&d_fake.f_mean(Kind::Float)?)?;
+        let mut loss = match self.config.loss {
+            Loss::WganGp => wasserstein.f_neg()?,
+            Loss::NonSaturating => d_real
+                .f_neg()?
+                .f_softplus()?
+                .f_mean(Kind::Float)?
+                .f_add(&d_fake.f_softplus()?.f_mean(Kind::Float)?)?,
+        };
+        let mut gp_value = 0.0;
+        if self.config.gp_weight > 0.0 {
+            let alpha = Tensor::f_rand([batch, 1, 1, 1, 1], (Kind::Float, self.device))?;
+            let gp = gradient_penalty(
+                |x| self.discriminator.forward_t(x, true),
+                real,
+                &fake,
+                &alpha,
+            )?;
+            gp_value = gp.f_double_value(&[])?;
+            loss = loss.f_add(&gp.f_mul_scalar(self.config.gp_weight)?)?;
+        }
+        self.d_opt.zero_grad();
+        loss.f_backward()?;
+        self.d_opt.step()?;
+        Ok((
+            loss.f_double_value(&[])?,
+            gp_value,
+            wasserstein.f_double_value(&[])?,
+        ))
+    }
+
+    /// One update of the generator side on `batch` fresh latents. Returns its loss.
+    ///
+    /// # Errors
+    /// [`Error::Torch`] from libtorch.
+    pub fn generator_step(&mut self, batch: i64) -> Result<f64, Error> {
+        // The critic's weights need no gradient here: only the path through it does.
+        self.d_vs.freeze();
+        let result = (|| -> Result<f64, Error> {
+            let z = self.latents(batch)?;
+            let score = self.discriminator.forward_t(&self.fake(&z)?, true)?;
+            let loss = match self.config.loss {
+                Loss::WganGp => score.f_mean(Kind::Float)?.f_neg()?,
+                Loss::NonSaturating => score.f_neg()?.f_softplus()?.f_mean(Kind::Float)?,
+            };
+            self.g_opt.zero_grad();
+            loss.f_backward()?;
+            self.g_opt.step()?;
+            Ok(loss.f_double_value(&[])?)
+        })();
+        self.d_vs.unfreeze();
+        result
+    }
+
+    /// Generator step `step` (0-based): `critic_steps` critic updates on the batches `next_real`
+    /// gives, then one generator-side update, each after re-seeding libtorch from (seed, step,
+    /// update).
+    ///
+    /// # Errors
+    /// From `next_real` and the updates.
+    pub fn train_step(
+        &mut self,
+        step: u64,
+        critic_steps: u32,
+        mut next_real: impl FnMut() -> Result<Tensor, Error>,
+    ) -> Result<Losses, Error> {
+        let seed = self.config.seed;
+        let (mut d_loss, mut gp, mut wasserstein) = (0.0, 0.0, 0.0);
+        for update in 0..critic_steps {
+            let real = next_real()?;
+            tch::manual_seed(seed_of(seed, step, u64::from(update)));
+            let (l, g, w) = self.critic_step(&real)?;
+            d_loss += l;
+            gp += g;
+            wasserstein += w;
+        }
+        tch::manual_seed(seed_of(seed, step, u64::from(u32::MAX)));
+        let g_loss = self.generator_step(i64::from(self.config.batch))?;
+        let n = f64::from(critic_steps.max(1));
+        Ok(Losses {
+            d_loss: d_loss / n,
+            g_loss,
+            gp: gp / n,
+            wasserstein: wasserstein / n,
+        })
+    }
+
+    /// Everything a checkpoint holds of the networks and optimisers: the variables as
+    /// `generator.…`, `refiner.…`, `discriminator.…` (PyTorch `state_dict` names after the
+    /// prefix), the optimisers as `optimizer.d.…`, `optimizer.g.…` and the stage the generator
+    /// optimiser belongs to as `state.optimizer_stage`.
+    pub fn state(&self) -> Vec<(String, Tensor)> {
+        let mut out = crate::checkpoint::variables(&self.g_vs, "generator");
+        if self.refiner.is_some() {
+            out.extend(crate::checkpoint::variables(&self.r_vs, "refiner"));
+        }
+        out.extend(crate::checkpoint::variables(&self.d_vs, "discriminator"));
+        out.extend(self.d_opt.state("optimizer.d"));
+        out.extend(self.g_opt.state("optimizer.g"));
+        out.push((
+            "state.optimizer_stage".into(),
+            Tensor::from(self.stage.index()),
+        ));
+        out
+    }
+
+    /// Restores the networks (and, with `optimizers`, the optimisers) from a checkpoint.
+    ///
+    /// The generator-side optimiser is restored only if it was saved in the current stage (a
+    /// checkpoint at the last step of stage 1 resumes into stage 2 with a fresh one, as an
+    /// uninterrupted run does).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] naming a missing or misshapen tensor (a checkpoint of another model).
+    pub fn load(
+        &mut self,
+        checkpoint: &std::collections::HashMap<String, Tensor>,
+        optimizers: bool,
+    ) -> Result<(), Error> {
+        crate::checkpoint::restore(&self.g_vs, "generator", checkpoint)?;
+        if self.refiner.is_some() {
+            crate::checkpoint::restore(&self.r_vs, "refiner", checkpoint)?;
+        }
+        crate::checkpoint::restore(&self.d_vs, "discriminator", checkpoint)?;
+        if optimizers {
+            self.d_opt.load_state("optimizer.d", checkpoint)?;
+            let saved_stage = checkpoint
+                .get("state.optimizer_stage")
+                .map(|t| t.f_int64_value(&[]))
+                .transpose()?;
+            if saved_stage == Some(self.stage.index()) {
+                self.g_opt.load_state("optimizer.g", checkpoint)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the weights alone (no optimiser state) to `path`, a safetensors file PyTorch opens.
+    ///
+    /// # Errors
+    /// [`Error::File`] naming `path`.
+    pub fn save_weights(&self, path: &Path) -> Result<(), Error> {
+        let weights: Vec<_> = self
+            .state()
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("optimizer.") && !name.starts_with("state."))
+            .collect();
+        crate::checkpoint::save(path, &weights)
+    }
+}

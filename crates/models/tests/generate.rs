@@ -1,0 +1,516 @@
+//! Generation from tiny training runs: every binarization gives binary samples of the model's
+//! shape, reproducible from the seed; interpolation paths; the output directory's policies; bad
+//! weights and requests refused with the file named.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use museroll_core::dataset::{self, BuildOptions, NoProgress, Windows};
+use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+use museroll_models::generate::{
+    latents, Binarize, GenerateOptions, Interpolation, Run, MAX_SAMPLES,
+};
+use museroll_models::train::{
+    Gan, Observer, Outcome, Stage, StepReport, Strategy, TrainConfig, Trainer,
+};
+use museroll_models::{BinaryMuseGanConfig, BinaryNeuronKind};
+use tch::{Device, Tensor};
+
+/// libtorch's random generator is global: runs in parallel threads would re-seed each other.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // One thread: libtorch's OpenMP workers spin-wait, which crawls on a busy machine.
+    tch::set_num_threads(1);
+    guard
+}
+
+/// 8 bars at 2 steps per beat: drums (C4, E4) on the beats, a stepping melody.
+fn song(seed: usize) -> Multitrack {
+    let steps = 64;
+    let note = |pitch: usize, start: usize, len: usize| Note {
+        pitch: Pitch::new(pitch as u8).unwrap(),
+        start,
+        end: start + len,
+        velocity: 90,
+    };
+    let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
+    let melody = (0..steps / 4).map(|k| note(60 + (k * 5 + seed * 7) % 24, k * 4, 3));
+    let mut d = Track::new("Drums", Program::default(), true, steps);
+    d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
+    let mut p = Track::new("Piano", Program::new(4).unwrap(), false, steps);
+    p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+    let mut song = Multitrack::new(Resolution::new(2).unwrap());
+    song.tracks = vec![d, p];
+    song
+}
+
+/// The dataset of 6 songs in 2-bar phrases (C4–B5) for the tiny preset, in `dir/data`.
+fn tiny_dataset(dir: &Path) -> PathBuf {
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    for i in 0..6 {
+        museroll_core::io::write_file(&song(i), &songs.join(format!("{i}.mid"))).unwrap();
+    }
+    let options = BuildOptions {
+        tracks: "Drums=drums,Piano@4=0-127".parse().unwrap(),
+        bars: 2,
+        steps_per_beat: Resolution::new(2).unwrap(),
+        lowest_pitch: Pitch::new(60).unwrap(),
+        pitches: 24,
+        windows: Windows::Hop(2),
+        validation_fraction: 0.0,
+        ..BuildOptions::default()
+    };
+    let data = dir.join("data");
+    dataset::build(&[songs], &data, &options, &NoProgress).unwrap();
+    data
+}
+
+struct Quiet;
+
+impl Observer for Quiet {
+    fn start(&mut self, _: u64, _: u64) {}
+    fn step(&mut self, _: &StepReport) {}
+    fn message(&mut self, _: &str) {}
+}
+
+/// A finished tiny run (2 + 1 steps, two-stage) of `model` in `dir/name`.
+fn tiny_run(dir: &Path, data: &Path, name: &str, model: BinaryMuseGanConfig) -> PathBuf {
+    let mut c = TrainConfig::new(model, data.to_path_buf());
+    c.strategy = Strategy::TwoStage;
+    c.batch = 4;
+    c.n_critic = 1;
+    c.steps = 2;
+    c.refiner_steps = 1;
+    c.checkpoint_every = 1;
+    c.eval_samples = 4;
+    c.sample_count = 2;
+    let out = dir.join(name);
+    let mut trainer = Trainer::create(c, &out, Device::Cpu).unwrap();
+    let outcome = trainer.run(&mut Quiet, &AtomicBool::new(false)).unwrap();
+    assert_eq!(outcome, Outcome::Finished);
+    out
+}
+
+fn cells(t: &Tensor) -> Vec<u8> {
+    Vec::<u8>::try_from(&t.flatten(0, -1)).unwrap()
+}
+
+fn options(n: usize, seed: u64, binarize: Option<Binarize>) -> GenerateOptions {
+    GenerateOptions {
+        n,
+        seed,
+        binarize,
+        interpolation: None,
+        force: false,
+    }
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The samples of a model that has trained for 3 steps are near-constant: G's evaluation-mode
+/// output is about 0.5 everywhere (its batch norms' running statistics have barely moved), so
+/// `ht` is checked against its definition on G's probabilities, and the refiner's binary neurons
+/// are stochastic (SBN) so that the seed shows in its output.
+#[test]
+fn samples_files_and_interpolations_of_a_tiny_run() {
+    let _serial = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let mut model = BinaryMuseGanConfig::tiny();
+    model.binary_neuron = BinaryNeuronKind::Sbn;
+    let run_dir = tiny_run(dir.path(), &data, "run", model);
+    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
+    assert_eq!(run.weights(), run_dir.join("model.safetensors"));
+    assert!(run.notes().is_empty(), "{:?}", run.notes());
+    assert_eq!(run.tracks()[1].name, "Piano");
+    assert_eq!(run.tracks()[1].program, Program::new(4).unwrap());
+    assert!(run.tracks()[0].is_drum);
+    assert_eq!(
+        run.default_binarize(),
+        Binarize::Refiner,
+        "the run trained a refiner"
+    );
+
+    let z = run.latents(5, 3).unwrap();
+    assert_eq!(z.size(), [3, 16]);
+    assert_eq!(
+        Vec::<f32>::try_from(&z.flatten(0, -1)).unwrap(),
+        latents(5, 3, 16)
+    );
+    let other = run.latents(6, 3).unwrap();
+    for binarize in [Binarize::Hard, Binarize::Bernoulli, Binarize::Refiner] {
+        let a = run.sample(&z, binarize, 5).unwrap();
+        assert_eq!(a.size(), [3, 2, 2, 8, 24], "{binarize}");
+        assert_eq!(a.kind(), tch::Kind::Uint8);
+        let a = cells(&a);
+        assert!(
+            a.iter().all(|&v| v <= 1),
+            "{binarize}: values other than 0/1"
+        );
+        assert_eq!(
+            a,
+            cells(&run.sample(&z, binarize, 5).unwrap()),
+            "{binarize}: same seed"
+        );
+        if binarize != Binarize::Hard {
+            assert!(a.contains(&1) && a.contains(&0), "{binarize}");
+            let b = cells(&run.sample(&other, binarize, 6).unwrap());
+            assert_ne!(a, b, "{binarize}: other seed");
+        }
+    }
+    // ht is G's output thresholded at 0.5; another seed changes that output.
+    let p = run.probabilities(&z).unwrap();
+    assert_eq!(p.size(), [3, 2, 2, 8, 24]);
+    let above: Vec<u8> = Vec::<f32>::try_from(&p.flatten(0, -1))
+        .unwrap()
+        .iter()
+        .map(|&v| u8::from(v > 0.5))
+        .collect();
+    assert_eq!(above, cells(&run.sample(&z, Binarize::Hard, 5).unwrap()));
+    let q = run.probabilities(&other).unwrap();
+    assert!(f64::try_from((&p - &q).abs().max()).unwrap() > 0.0);
+    // Bernoulli sampling draws per seed: the same latents binarized with another seed differ.
+    assert_ne!(
+        cells(&run.sample(&z, Binarize::Bernoulli, 5).unwrap()),
+        cells(&run.sample(&z, Binarize::Bernoulli, 7).unwrap())
+    );
+
+    // The files, twice from one seed: the same bytes.
+    let out = |name: &str| dir.path().join(name);
+    let generated = run
+        .generate(&options(3, 9, Some(Binarize::Bernoulli)), &out("a"))
+        .unwrap();
+    run.generate(&options(3, 9, Some(Binarize::Bernoulli)), &out("b"))
+        .unwrap();
+    assert_eq!(generated.binarize, Binarize::Bernoulli);
+    assert_eq!(generated.report.samples, 3);
+    assert!(
+        generated
+            .table
+            .contains("| training data | samples (binarize bs) |"),
+        "{}",
+        generated.table
+    );
+    assert_eq!(
+        names(&out("a")),
+        [
+            "metrics.json",
+            "metrics.md",
+            "sample-00.mid",
+            "sample-00.png",
+            "sample-01.mid",
+            "sample-01.png",
+            "sample-02.mid",
+            "sample-02.png",
+            "samples.npz",
+            "samples.png"
+        ]
+    );
+    for name in names(&out("a")) {
+        assert_eq!(
+            std::fs::read(out("a").join(&name)).unwrap(),
+            std::fs::read(out("b").join(&name)).unwrap(),
+            "{name} differs"
+        );
+    }
+    assert!(!out("a.partial").exists());
+    // The MIDI file is the sample: tracks named, program, drums; the npz chains the three.
+    let (midi, _) =
+        museroll_core::io::read_file(&out("a").join("sample-01.mid"), &Default::default()).unwrap();
+    assert_eq!(midi.tracks.len(), 2);
+    assert_eq!(
+        (midi.tracks[0].name.as_str(), midi.tracks[0].is_drum),
+        ("Drums", true)
+    );
+    assert_eq!(
+        (midi.tracks[1].name.as_str(), midi.tracks[1].program),
+        ("Piano", Program::new(4).unwrap())
+    );
+    assert_eq!(midi.tempos()[0].qpm, 100.0);
+    let npz = museroll_core::io::read_file(&out("a").join("samples.npz"), &Default::default())
+        .unwrap()
+        .0;
+    assert_eq!(npz.resolution().steps(), 2);
+    // Chained without gaps: 3 phrases of 16 steps.
+    assert_eq!(npz.len(), 3 * 16);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out("a").join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(json["binarize"], "bs");
+    assert_eq!(json["reports"]["samples"]["samples"], 3);
+    assert!(
+        json["reports"]["training data"]["samples"]
+            .as_u64()
+            .unwrap()
+            > 3
+    );
+    let picture = image::open(out("a").join("samples.png")).unwrap();
+    assert!(picture.width() > 100 && picture.height() > 100);
+    let md = std::fs::read_to_string(out("a").join("metrics.md")).unwrap();
+    assert!(
+        md.contains("3 samples, seed 9, binarization bs") && md.contains(&generated.table),
+        "{md}"
+    );
+
+    // The default binarization is the refiner's.
+    assert_eq!(
+        run.generate(&options(1, 9, None), &out("c"))
+            .unwrap()
+            .binarize,
+        Binarize::Refiner
+    );
+
+    // A checkpoint of stage 1 (step 2 of a run whose refiner starts at step 3): its refiner is
+    // untrained, so ht is the default.
+    let early = Run::open(
+        &run_dir,
+        Some(
+            run_dir
+                .join("checkpoints/step-00000002.safetensors")
+                .to_str()
+                .unwrap(),
+        ),
+        Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(early.default_binarize(), Binarize::Hard);
+    let latest = Run::open(&run_dir, Some("latest"), Device::Cpu).unwrap();
+    assert!(latest.weights().ends_with("step-00000003.safetensors"));
+    assert_eq!(latest.default_binarize(), Binarize::Refiner);
+    assert!(Run::open(&run_dir, Some("best"), Device::Cpu)
+        .unwrap()
+        .weights()
+        .ends_with("best.safetensors"));
+
+    // The dataset gone: fallback track descriptions, with a note; the data metrics stay.
+    std::fs::remove_dir_all(&data).unwrap();
+    let orphan = Run::open(&run_dir, None, Device::Cpu).unwrap();
+    let track_names: Vec<&str> = orphan.tracks().iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(track_names, ["Track 0", "Track 1"]);
+    assert!(orphan.tracks()[0].is_drum && !orphan.tracks()[1].is_drum);
+    assert_eq!(orphan.resolution().steps(), 2);
+    assert_eq!(orphan.notes().len(), 1);
+    assert!(
+        orphan.notes()[0].contains("the dataset cannot be read"),
+        "{:?}",
+        orphan.notes()
+    );
+    assert!(orphan.data_report().is_some());
+    let g = orphan.generate(&options(2, 9, None), &out("d")).unwrap();
+    assert_eq!(g.notes, orphan.notes());
+    let (x, _) =
+        museroll_core::io::read_file(&out("d").join("sample-00.mid"), &Default::default()).unwrap();
+    assert_eq!(x.tracks[1].name, "Track 1");
+
+    // Interpolations.
+    for kind in [Interpolation::Lerp, Interpolation::Slerp] {
+        let path = run.path(41, kind, 5).unwrap();
+        assert_eq!(path.size(), [5, 16]);
+        let rows: Vec<Vec<f32>> = (0..5)
+            .map(|k| Vec::<f32>::try_from(&path.get(k)).unwrap())
+            .collect();
+        assert_eq!(rows[0], latents(41, 1, 16), "{kind}");
+        assert_eq!(rows[4], latents(42, 1, 16), "{kind}");
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let ends = [norm(&rows[0]), norm(&rows[4])];
+        let (lo, hi) = (ends[0].min(ends[1]), ends[0].max(ends[1]));
+        let mid = norm(&rows[2]);
+        match kind {
+            Interpolation::Slerp => {
+                assert!(mid > 0.95 * lo && mid < 1.05 * hi, "{mid} vs {ends:?}")
+            }
+            Interpolation::Lerp => assert!(mid < 0.9 * lo, "{mid} vs {ends:?}"),
+        }
+    }
+    for steps in [0, 1, 65] {
+        let err = run
+            .path(1, Interpolation::Slerp, steps)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("not {steps}")), "{err}");
+    }
+
+    let out = dir.path().join("walk");
+    let mut o = options(2, 41, Some(Binarize::Bernoulli));
+    o.interpolation = Some((Interpolation::Slerp, 4));
+    run.generate(&o, &out).unwrap();
+    let files = names(&out);
+    for name in [
+        "interpolation.mid",
+        "interpolation.png",
+        "interpolation-00.mid",
+        "interpolation-03.png",
+        "sample-01.mid",
+    ] {
+        assert!(
+            files.contains(&name.to_string()),
+            "{name} missing: {files:?}"
+        );
+    }
+    assert!(!files.contains(&"interpolation-04.mid".to_string()));
+    // 4 phrases of 2 bars, each followed by a bar of rest: 12 bars of 8 steps.
+    let two = museroll_core::io::ReadOptions {
+        resolution: Resolution::new(2).unwrap(),
+    };
+    let (song, _) = museroll_core::io::read_file(&out.join("interpolation.mid"), &two).unwrap();
+    assert_eq!(song.len(), 12 * 8);
+    assert!(
+        song.tracks
+            .iter()
+            .all(|t| t.roll.notes().iter().all(|n| n.start % 24 < 16)),
+        "a note in a rest bar"
+    );
+    // The ends of the walk are the first samples of the two seeds.
+    let walk = run
+        .probabilities(&run.path(41, Interpolation::Slerp, 4).unwrap())
+        .unwrap();
+    for (k, seed) in [(0, 41), (3, 42)] {
+        let first = run.probabilities(&run.latents(seed, 1).unwrap()).unwrap();
+        let diff = f64::try_from((walk.get(k) - first.get(0)).abs().max()).unwrap();
+        assert!(diff < 1e-6, "step {k}: {diff}");
+    }
+    let mut bad = o;
+    bad.interpolation = Some((Interpolation::Lerp, 1));
+    let err = run
+        .generate(&bad, &dir.path().join("bad"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("2 to 64 steps, not 1"), "{err}");
+    assert!(!dir.path().join("bad").exists() && !dir.path().join("bad.partial").exists());
+}
+
+#[test]
+fn bad_weights_requests_and_outputs_are_refused() {
+    let _serial = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let mut model = BinaryMuseGanConfig::tiny();
+    model.refiner = false;
+    let run_dir = tiny_run(dir.path(), &data, "plain", model);
+    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
+    assert_eq!(run.default_binarize(), Binarize::Hard);
+    let err = run
+        .sample(&run.latents(0, 2).unwrap(), Binarize::Refiner, 0)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: this model has no refiner; use --binarize ht or bs",
+            run_dir.display()
+        )
+    );
+    let out = dir.path().join("out");
+    let err = run
+        .generate(&options(2, 0, Some(Binarize::Refiner)), &out)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("this model has no refiner"), "{err}");
+    assert!(!out.exists());
+
+    // Counts out of range.
+    for n in [0, MAX_SAMPLES + 1] {
+        let err = run
+            .generate(&options(n, 0, None), &out)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("{n} samples asked for")), "{err}");
+    }
+    assert!(!out.exists());
+
+    // Weights of another model (the tiny preset with a refiner and a larger latent): the file and
+    // the tensor are named.
+    let mut other = TrainConfig::new(BinaryMuseGanConfig::tiny(), data.clone());
+    other.model.latent = 32;
+    let foreign = dir.path().join("foreign.safetensors");
+    Gan::new(&other, Device::Cpu, Stage::Pretrain)
+        .unwrap()
+        .save_weights(&foreign)
+        .unwrap();
+    let err = Run::open(&run_dir, Some(foreign.to_str().unwrap()), Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with(&foreign.display().to_string()), "{err}");
+    assert!(
+        err.contains("'generator.shared.0.dense.weight' has shape [512, 32]"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The plain run's weights in a run with a refiner: the missing tensor is named.
+    let refined_config = std::fs::read_to_string(run_dir.join("config.toml"))
+        .unwrap()
+        .replace("refiner = false", "refiner = true");
+    let refined = dir.path().join("refined");
+    std::fs::create_dir(&refined).unwrap();
+    std::fs::write(refined.join("config.toml"), refined_config).unwrap();
+    let plain_weights = run_dir.join("model.safetensors");
+    let err = Run::open(&refined, Some(plain_weights.to_str().unwrap()), Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.safetensors") && err.contains("the checkpoint has no 'refiner."),
+        "{err}"
+    );
+    // No weights at all, corrupt weights, missing best, not a run.
+    let err = Run::open(&refined, None, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has no weights yet"), "{err}");
+    std::fs::write(refined.join("model.safetensors"), b"junk").unwrap();
+    let err = Run::open(&refined, None, Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.safetensors: not a readable safetensors"),
+        "{err}"
+    );
+    let err = Run::open(&refined, Some("best"), Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("best.safetensors: no such checkpoint file"),
+        "{err}"
+    );
+    let err = Run::open(&data, None, Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("is not a training run"), "{err}");
+
+    // Output directories: one holding files is refused without force; with force only if
+    // generate wrote them all; an empty one is used; an unwritable one is named.
+    run.generate(&options(1, 0, None), &out).unwrap();
+    let err = run
+        .generate(&options(2, 0, None), &out)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already holds files"), "{err}");
+    let mut force = options(2, 1, None);
+    force.force = true;
+    run.generate(&force, &out).unwrap();
+    assert!(out.join("sample-01.mid").is_file());
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    let err = run.generate(&force, &out).unwrap_err().to_string();
+    assert!(
+        err.contains("holds files that generate did not write"),
+        "{err}"
+    );
+    assert!(out.join("notes.txt").is_file() && !dir.path().join("out.partial").exists());
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    run.generate(&options(1, 0, None), &empty).unwrap();
+    assert!(empty.join("samples.png").is_file());
+    let blocked = out.join("notes.txt").join("sub");
+    let err = run
+        .generate(&options(1, 0, None), &blocked)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sub: cannot be created"), "{err}");
+}

@@ -1,0 +1,355 @@
+//! Training runs of the tiny preset on a small dataset built from MIDI files: every strategy
+//! trains with finite losses and writes its run directory; an interrupted and resumed run ends
+//! bit for bit where the uninterrupted run ends.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use museroll_core::dataset::{self, BuildOptions, NoProgress, Windows};
+use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
+use museroll_models::checkpoint;
+use museroll_models::train::{Observer, Outcome, StepReport, Strategy, TrainConfig, Trainer};
+use museroll_models::BinaryMuseGanConfig;
+use tch::Device;
+
+/// libtorch's random generator is global: runs in parallel threads would re-seed each other.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A song of 8 bars at 2 steps per beat: drums on every beat, a pseudo-random melody.
+fn song(seed: u64) -> Multitrack {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let steps = 8 * 8;
+    let mut song = Multitrack::new(Resolution::new(2).unwrap());
+    let drums: Vec<Note> = (0..steps / 2)
+        .map(|beat| Note {
+            pitch: Pitch::new(if beat % 2 == 0 { 60 } else { 64 }).unwrap(),
+            start: beat * 2,
+            end: beat * 2 + 1,
+            velocity: 100, // (in the tiny range: C4 and E4)
+        })
+        .collect();
+    let mut melody = Vec::new();
+    let mut t = 0;
+    while t < steps {
+        let len = 1 + next(3) as usize;
+        melody.push(Note {
+            pitch: Pitch::new(60 + next(24) as u8).unwrap(),
+            start: t,
+            end: (t + len).min(steps),
+            velocity: 90,
+        });
+        t += len;
+    }
+    let mut d = Track::new("Drums", Program::default(), true, steps);
+    d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
+    let mut p = Track::new("Piano", Program::default(), false, steps);
+    p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+    song.tracks = vec![d, p];
+    song
+}
+
+/// Builds the dataset of 10 songs (2-bar phrases, C4–B5) in `dir/data`.
+fn tiny_dataset(dir: &Path) -> PathBuf {
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    for i in 0..10 {
+        museroll_core::io::write_file(&song(i), &songs.join(format!("{i}.mid"))).unwrap();
+    }
+    let options = BuildOptions {
+        tracks: "Drums=drums,Piano=0-127".parse().unwrap(),
+        bars: 2,
+        steps_per_beat: Resolution::new(2).unwrap(),
+        lowest_pitch: Pitch::new(60).unwrap(),
+        pitches: 24,
+        windows: Windows::Hop(2),
+        validation_fraction: 0.2,
+        ..BuildOptions::default()
+    };
+    let data = dir.join("data");
+    dataset::build(&[songs], &data, &options, &NoProgress).unwrap();
+    data
+}
+
+fn config(data: PathBuf, strategy: Strategy) -> TrainConfig {
+    let mut c = TrainConfig::new(BinaryMuseGanConfig::tiny(), data);
+    c.strategy = strategy;
+    c.batch = 4;
+    c.n_critic = 2;
+    c.steps = 3;
+    c.refiner_steps = 2;
+    c.slope_every = 1;
+    c.log_every = 1;
+    c.eval_every = 2;
+    c.sample_every = 2;
+    c.checkpoint_every = 2;
+    c.keep_checkpoints = 2;
+    c.eval_samples = 8;
+    c.sample_count = 4;
+    c
+}
+
+/// Records the steps; raises `stop` after step `stop_after`.
+struct Recorder<'a> {
+    steps: Vec<StepReport>,
+    stop_after: Option<u64>,
+    stop: &'a AtomicBool,
+}
+
+impl Observer for Recorder<'_> {
+    fn start(&mut self, _: u64, _: u64) {}
+    fn step(&mut self, report: &StepReport) {
+        if Some(report.step) == self.stop_after {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        self.steps.push(*report);
+    }
+    fn message(&mut self, _: &str) {}
+}
+
+fn run(trainer: &mut Trainer, stop_after: Option<u64>) -> (Outcome, Vec<StepReport>) {
+    let stop = AtomicBool::new(false);
+    let mut recorder = Recorder {
+        steps: Vec::new(),
+        stop_after,
+        stop: &stop,
+    };
+    let outcome = trainer.run(&mut recorder, &stop).unwrap();
+    (outcome, recorder.steps)
+}
+
+fn records(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_strategy_trains_and_writes_its_run_directory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // One thread: libtorch's OpenMP workers spin-wait, which crawls on a busy CI machine.
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    for (strategy, stages) in [
+        (Strategy::TwoStage, vec!["pretrain", "refine"]),
+        (Strategy::Joint, vec!["pretrain", "refine"]),
+        (Strategy::EndToEnd, vec!["end-to-end"]),
+    ] {
+        let out = dir.path().join(format!("{strategy:?}"));
+        let mut trainer =
+            Trainer::create(config(data.clone(), strategy), &out, Device::Cpu).unwrap();
+        let (outcome, steps) = run(&mut trainer, None);
+        assert_eq!(outcome, Outcome::Finished);
+        let total = if strategy == Strategy::EndToEnd { 3 } else { 5 };
+        assert_eq!(steps.len(), total);
+        for s in &steps {
+            let l = s.losses;
+            assert!(
+                [l.d_loss, l.g_loss, l.gp, l.wasserstein]
+                    .iter()
+                    .all(|v| v.is_finite()),
+                "{strategy:?}: {l:?}"
+            );
+            assert!(l.gp >= 0.0);
+        }
+        // Slope annealing: × 1.1 per refiner step (slope_every 1).
+        let slopes: Vec<f64> = steps.iter().map(|s| s.slope).collect();
+        if strategy == Strategy::EndToEnd {
+            assert!((slopes[2] - 1.21).abs() < 1e-12, "{slopes:?}");
+        } else {
+            assert_eq!(&slopes[..3], &[1.0; 3]);
+            assert!((slopes[4] - 1.1).abs() < 1e-12, "{slopes:?}");
+        }
+
+        let records = records(&out);
+        let train: Vec<_> = records.iter().filter(|r| r["kind"] == "train").collect();
+        let eval: Vec<_> = records.iter().filter(|r| r["kind"] == "eval").collect();
+        assert_eq!(train.len(), total, "log_every 1");
+        let eval_steps: Vec<u64> = eval.iter().map(|r| r["step"].as_u64().unwrap()).collect();
+        assert_eq!(
+            eval_steps,
+            if total == 5 {
+                vec![2, 4, 5]
+            } else {
+                vec![2, 3]
+            }
+        );
+        let seen: Vec<&str> = train.iter().map(|r| r["stage"].as_str().unwrap()).collect();
+        for stage in &stages {
+            assert!(seen.contains(stage), "{strategy:?}: stages {seen:?}");
+        }
+        for r in &eval {
+            // EB of binary samples is a rate.
+            let eb = r["EB"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&eb), "{r}");
+        }
+
+        // Keep 2 checkpoints (+ best), samples every 2 steps and at the end.
+        let mut ckpts: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("step-"))
+            .collect();
+        ckpts.sort();
+        let want = if total == 5 {
+            ["step-00000004.safetensors", "step-00000005.safetensors"]
+        } else {
+            ["step-00000002.safetensors", "step-00000003.safetensors"]
+        };
+        assert_eq!(ckpts, want);
+        assert!(out.join("checkpoints/best.safetensors").is_file());
+        let sheet = out.join(format!("samples/step-{total:08}"));
+        let picture = image::open(sheet.with_extension("png")).unwrap();
+        assert!(picture.width() > 50 && picture.height() > 50);
+        let (midi, _) =
+            museroll_core::io::read_file(&sheet.with_extension("mid"), &Default::default())
+                .unwrap();
+        assert_eq!(midi.tracks.len(), 2);
+        assert_eq!(midi.tracks[0].name, "Drums");
+        assert!(midi.tracks[0].is_drum);
+        let curves = image::open(out.join("curves.png")).unwrap();
+        assert_eq!(curves.width(), 1200);
+        let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert!(
+            report.contains("| training data |") || report.contains("training data"),
+            "{report}"
+        );
+
+        // The weights file holds the networks (no optimiser state) under state_dict names.
+        let weights = checkpoint::load(&out.join("model.safetensors")).unwrap();
+        assert!(
+            weights.contains_key("generator.shared.0.dense.weight"),
+            "{:?}",
+            weights.keys()
+        );
+        assert!(
+            weights.contains_key("refiner.private.0.0.1.conv.weight"),
+            "{:?}",
+            weights
+                .keys()
+                .filter(|k| k.starts_with("refiner"))
+                .collect::<Vec<_>>()
+        );
+        assert!(weights.keys().all(|k| !k.starts_with("optimizer.")));
+        let config_text = std::fs::read_to_string(out.join("config.toml")).unwrap();
+        let back: TrainConfig = toml::from_str(&config_text).unwrap();
+        assert_eq!(back.strategy, strategy);
+    }
+}
+
+fn tensors(path: &Path) -> HashMap<String, Vec<f64>> {
+    checkpoint::load(path)
+        .unwrap()
+        .into_iter()
+        .map(|(k, t)| {
+            let values = Vec::<f64>::try_from(&t.to_kind(tch::Kind::Double).view([-1])).unwrap();
+            (k, values)
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_and_resumed_run_equals_the_uninterrupted_run() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // One thread: libtorch's OpenMP workers spin-wait, which crawls on a busy CI machine.
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let config = config(data, Strategy::TwoStage);
+
+    let straight = dir.path().join("straight");
+    let mut trainer = Trainer::create(config.clone(), &straight, Device::Cpu).unwrap();
+    assert_eq!(run(&mut trainer, None).0, Outcome::Finished);
+
+    // Interrupted after step 1 (mid stage 1, between checkpoints) and after step 3 (at the
+    // stage boundary), resumed each time.
+    let broken = dir.path().join("broken");
+    let mut trainer = Trainer::create(config, &broken, Device::Cpu).unwrap();
+    assert_eq!(run(&mut trainer, Some(1)).0, Outcome::Interrupted(1));
+    drop(trainer);
+    let mut trainer = Trainer::resume(&broken, Device::Cpu, |_| {}).unwrap();
+    assert_eq!(trainer.step(), 1);
+    assert_eq!(run(&mut trainer, Some(3)).0, Outcome::Interrupted(3));
+    let mut trainer = Trainer::resume(&broken, Device::Cpu, |_| {}).unwrap();
+    let (outcome, steps) = run(&mut trainer, None);
+    assert_eq!(outcome, Outcome::Finished);
+    assert_eq!(steps.first().map(|s| s.step), Some(4));
+
+    let a = tensors(&straight.join("model.safetensors"));
+    let b = tensors(&broken.join("model.safetensors"));
+    assert_eq!(a.len(), b.len());
+    for (name, values) in &a {
+        assert_eq!(Some(values), b.get(name), "{name} differs");
+    }
+    let losses = |run: &Path| -> Vec<(u64, String, String)> {
+        records(run)
+            .iter()
+            .filter(|r| r["kind"] == "train")
+            .map(|r| {
+                (
+                    r["step"].as_u64().unwrap(),
+                    r["d_loss"].to_string(),
+                    r["g_loss"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(losses(&straight), losses(&broken));
+}
+
+#[test]
+fn bad_runs_are_refused_with_clear_messages() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // One thread: libtorch's OpenMP workers spin-wait, which crawls on a busy CI machine.
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+
+    // A dataset of another shape.
+    let mut c = config(data.clone(), Strategy::TwoStage);
+    c.model.pitches = 12;
+    c.model.pitch_layers.first = 1;
+    let err = Trainer::create(c, &dir.path().join("a"), Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("the dataset does not fit the model"), "{err}");
+    assert!(err.contains(&data.display().to_string()), "{err}");
+
+    // A directory that already holds a run.
+    let out = dir.path().join("b");
+    Trainer::create(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu).unwrap();
+    let err = Trainer::create(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("already holds files"), "{err}");
+
+    // Resuming something that is not a run; a corrupt checkpoint.
+    let err = Trainer::resume(&data, Device::Cpu, |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("is not a training run"), "{err}");
+    std::fs::write(out.join("checkpoints/step-00000009.safetensors"), b"junk").unwrap();
+    let err = Trainer::resume(&out, Device::Cpu, |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("step-00000009.safetensors: not a readable safetensors"),
+        "{err}"
+    );
+}
