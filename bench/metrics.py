@@ -2,7 +2,7 @@
 """Metrics speed: `museroll_core::metrics::evaluate` vs the same formulas in vectorised NumPy.
 
 Usage (from the repository root):
-    .venv/bin/python bench/metrics.py [--repeat 5]
+    .venv/bin/python bench/metrics.py [--repeat 5] [--compare OLD/metrics_bench]
 
 The input: 800 random but musical phrases of BinaryMuseGAN's shape (8 tracks, track 0 drums,
 4 bars of 96 steps, 84 pitches from C1, 24 steps per beat), generated once from a fixed seed into
@@ -168,11 +168,10 @@ def best_of(repeat, fn):
     return best, result
 
 
-def museroll(repeat, threads=None):
+def museroll(repeat, threads=None, exe=ROOT / "target" / "release" / "examples" / "metrics_bench"):
     env = dict(os.environ)
     if threads is not None:
         env["RAYON_NUM_THREADS"] = str(threads)
-    exe = ROOT / "target" / "release" / "examples" / "metrics_bench"
     args = [str(exe), "--repeat", str(repeat), str(DATA),
             *map(str, [SAMPLES, TRACKS, BARS, STEPS, PITCHES])]
     out = subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout
@@ -182,7 +181,11 @@ def museroll(repeat, threads=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--compare", metavar="EXE", type=Path,
+                        help="also time this metrics_bench executable (say, built from an older "
+                             "commit) in the same run, for a before/after under the same load")
+    options = parser.parse_args()
+    repeat = options.repeat
     if not DATA.exists():
         DATA.parent.mkdir(parents=True, exist_ok=True)
         generate(np.random.default_rng(20261123)).tofile(DATA)
@@ -196,6 +199,8 @@ def main():
                     "--example", "metrics_bench"], cwd=ROOT, check=True)
     rust = museroll(repeat)
     rust1 = museroll(repeat, threads=1)
+    if options.compare:
+        other, other1 = museroll(repeat, exe=options.compare), museroll(repeat, 1, options.compare)
     t_np, ours = best_of(repeat, lambda: evaluate(x))
 
     bad = []
@@ -212,6 +217,10 @@ def main():
     print(f"numpy {np.__version__} (1 thread): best of {repeat} {1e3 * t_np:.1f} ms")
     print(f"speed-up: {t_np / rust['seconds']:.1f}x ({rust['threads']} threads), "
           f"{t_np / rust1['seconds']:.1f}x (1 thread)")
+    if options.compare:
+        print(f"{options.compare}: {1e3 * other['seconds']:.1f} ms ({other['threads']} threads, "
+              f"{t_np / other['seconds']:.1f}x), {1e3 * other1['seconds']:.1f} ms (1 thread, "
+              f"{t_np / other1['seconds']:.1f}x)")
     if bad:
         sys.exit(f"MISMATCH between museroll and NumPy: {', '.join(bad)}")
 

@@ -362,9 +362,15 @@ impl<'a> Work<'a> {
                 .zip(track_centroids.chunks_exact_mut(self.beats));
             for (bar, (bar_cells, centroids)) in bars.enumerate() {
                 let packed = self.packer.pack(bar_cells);
-                kernels::bar_values(packed, drum, self.tables, &mut self.buckets, &mut values);
                 let [previous, current] = &mut self.onsets;
-                kernels::onset_steps(packed, current);
+                kernels::bar_values(
+                    packed,
+                    drum,
+                    self.tables,
+                    &mut self.buckets,
+                    current,
+                    &mut values,
+                );
                 if bar > 0 {
                     values[Metric::GrooveConsistency as usize] =
                         kernels::groove_consistency(previous, current, s.steps_per_bar);

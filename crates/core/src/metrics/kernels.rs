@@ -86,16 +86,42 @@ impl Tables {
     }
 }
 
-/// The indices of the set bits of `bits`, lowest first (each below 128).
-#[inline(always)]
-fn bits(mut bits: u128) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        (bits != 0).then(|| {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            index
-        })
-    })
+/// The indices of the set bits of a `u128`, lowest first (each below 128), found 64 bits at a
+/// time; what is left after some are taken is [`Bits::rest`].
+#[derive(Clone, Copy, Debug)]
+struct Bits {
+    halves: [u64; 2],
+}
+
+impl Bits {
+    #[inline(always)]
+    fn new(bits: u128) -> Bits {
+        Bits {
+            halves: [bits as u64, (bits >> 64) as u64],
+        }
+    }
+
+    /// The bits not yet returned.
+    #[inline(always)]
+    fn rest(self) -> u128 {
+        u128::from(self.halves[1]) << 64 | u128::from(self.halves[0])
+    }
+}
+
+impl Iterator for Bits {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        for (base, half) in [0, 64].into_iter().zip(&mut self.halves) {
+            if *half != 0 {
+                let index = base + half.trailing_zeros() as usize;
+                *half &= *half - 1;
+                return Some(index);
+            }
+        }
+        None
+    }
 }
 
 /// Shannon entropy in bits of the distribution `counts / total`.
@@ -112,66 +138,92 @@ fn entropy(counts: impl IntoIterator<Item = u64>, total: u64) -> f64 {
         .sum()
 }
 
-/// The values of every metric but GC for one bar of a track. `buckets` is scratch for DP, at
-/// least one entry per step of a 16th note.
+/// The values of every metric but GC for one bar of a track, and the steps of the bar where a
+/// note begins, for GC: bit `t` of `onset_steps` (64 steps a word, at least `⌈steps / 64⌉`
+/// words) for step `t`. `buckets` is scratch for DP, at least one entry per step of a 16th note.
 #[inline(always)]
 pub(super) fn bar_values(
     bar: Bar<'_>,
     is_drum: bool,
     tables: &Tables,
     buckets: &mut [u64],
+    onset_steps: &mut [u64],
     out: &mut BarValues,
 ) {
     out.fill(f64::NAN);
-    let used = bar.active_rows().fold(0, |used, (_, row, _)| used | row);
-    out[Metric::EmptyBars as usize] = if used == 0 { 1.0 } else { 0.0 };
-    if used == 0 {
+    onset_steps.fill(0);
+    let empty = bar.active.is_empty();
+    out[Metric::EmptyBars as usize] = if empty { 1.0 } else { 0.0 };
+    if empty {
         return;
     }
-    out[Metric::PitchesUsed as usize] = f64::from(used.count_ones());
-    if is_drum {
-        out[Metric::DrumPattern as usize] = drum_pattern(bar, tables, buckets);
+    let used = if is_drum {
+        drum_pattern(bar, tables, buckets, onset_steps, out)
     } else {
-        melodic(bar, used, tables, out);
+        melodic(bar, tables, onset_steps, out)
+    };
+    out[Metric::PitchesUsed as usize] = f64::from(used.count_ones());
+}
+
+/// Sets bit `t` of `steps`, 64 steps a word.
+#[inline(always)]
+fn mark(steps: &mut [u64], t: usize) {
+    if let Some(word) = steps.get_mut(t / 64) {
+        *word |= 1 << (t % 64);
     }
 }
 
 /// DP of a non-empty drum bar: onsets per step are folded onto the phases of the 16th-note grid
 /// (`period` steps); phase `k` scores its onsets plus `tolerance` times those one step either
-/// side; the best phase's score over all onsets.
+/// side; the best phase's score over all onsets. Returns the pitches used.
 #[inline(always)]
-fn drum_pattern(bar: Bar<'_>, tables: &Tables, buckets: &mut [u64]) -> f64 {
-    let Some(period) = tables.dp_period else {
-        return f64::NAN;
-    };
-    let Some(buckets) = buckets.get_mut(..period) else {
-        return f64::NAN;
-    };
-    buckets.fill(0);
-    let mut onsets = 0;
-    for (t, row, previous) in bar.active_rows() {
-        let n = u64::from((row & !previous).count_ones());
-        if let Some(bucket) = buckets.get_mut(t % period) {
-            *bucket += n;
-        }
-        onsets += n;
+fn drum_pattern(
+    bar: Bar<'_>,
+    tables: &Tables,
+    buckets: &mut [u64],
+    onset_steps: &mut [u64],
+    out: &mut BarValues,
+) -> u128 {
+    let mut buckets = tables
+        .dp_period
+        .and_then(|period| buckets.get_mut(..period));
+    if let Some(buckets) = buckets.as_deref_mut() {
+        buckets.fill(0);
     }
-    let c = |k: usize| buckets.get(k % period).map_or(0.0, |&n| n as f64);
-    let tol = tables.dp_tolerance;
-    let best = (0..period)
-        .map(|k| match period {
-            1 => c(k),
-            2 => c(k) + tol * c(k + 1),
-            _ => c(k) + tol * (c(k + 1) + c(k + period - 1)),
-        })
-        .fold(0.0, f64::max);
-    best / onsets as f64
+    let (mut used, mut onsets) = (0, 0);
+    for (t, row, previous) in bar.active_rows() {
+        used |= row;
+        let starting = row & !previous;
+        if starting != 0 {
+            mark(onset_steps, t);
+            let n = u64::from(starting.count_ones());
+            if let Some(bucket) = buckets.as_deref_mut().and_then(|b| b.get_mut(t % b.len())) {
+                *bucket += n;
+            }
+            onsets += n;
+        }
+    }
+    if let Some(buckets) = buckets {
+        let period = buckets.len();
+        let c = |k: usize| buckets.get(k % period).map_or(0.0, |&n| n as f64);
+        let tol = tables.dp_tolerance;
+        let best = (0..period)
+            .map(|k| match period {
+                1 => c(k),
+                2 => c(k) + tol * c(k + 1),
+                _ => c(k) + tol * (c(k + 1) + c(k + period - 1)),
+            })
+            .fold(0.0, f64::max);
+        out[Metric::DrumPattern as usize] = best / onsets as f64;
+    }
+    used
 }
 
-/// The metrics of a non-empty bar of a pitched track.
+/// The metrics of a non-empty bar of a pitched track. Returns the pitches used.
 #[inline(always)]
-fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
+fn melodic(bar: Bar<'_>, tables: &Tables, onset_steps: &mut [u64], out: &mut BarValues) -> u128 {
     let rows = bar.rows;
+    let mut used = 0;
     let mut cells = 0u64;
     let mut polyphonic = 0u64;
     let mut in_scale = 0u64;
@@ -179,12 +231,14 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
     let mut qualified = 0u64;
     let mut per_pitch = [0u64; 128];
     for (t, row, previous) in bar.active_rows() {
+        used |= row;
         let n = row.count_ones();
         cells += u64::from(n);
         polyphonic += u64::from(n >= tables.pp_threshold);
         in_scale += u64::from((row & tables.scale).count_ones());
         let onsets = row & !previous;
         if onsets != 0 {
+            mark(onset_steps, t);
             notes += u64::from(onsets.count_ones());
             // A note starting at t qualifies when its pitch is still on at t + threshold − 1.
             let lasting = t
@@ -192,14 +246,14 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
                 .and_then(|end| rows.get(t + 1..end))
                 .map_or(0, |next| next.iter().fold(onsets, |q, &r| q & r));
             qualified += u64::from(lasting.count_ones());
-            for p in bits(onsets) {
+            for p in Bits::new(onsets) {
                 per_pitch[p] += 1;
             }
         }
     }
     let sounding = bar.active.len();
     let mut per_class = [0u64; 12];
-    for p in bits(used) {
+    for p in Bits::new(used) {
         per_class[p % 12] += per_pitch[p];
     }
     let bins = tables
@@ -214,25 +268,15 @@ fn melodic(bar: Bar<'_>, used: u128, tables: &Tables, out: &mut BarValues) {
     out[Metric::PolyphonyRate as usize] = polyphonic as f64 / rows.len() as f64;
     out[Metric::InScale as usize] = in_scale as f64 / cells as f64;
     out[Metric::PitchRange as usize] = f64::from(highest - lowest);
-    out[Metric::PitchEntropy as usize] = entropy(bits(used).map(|p| per_pitch[p]), notes);
+    out[Metric::PitchEntropy as usize] = entropy(Bits::new(used).map(|p| per_pitch[p]), notes);
     out[Metric::PitchClassEntropy as usize] = entropy(per_class, notes);
     out[Metric::Polyphony as usize] = cells as f64 / sounding as f64;
+    used
 }
 
-/// Sets bit `t` of `out` (64 steps a word, at least `⌈steps / 64⌉` words) for each step `t` of
-/// the bar where a note begins, clearing the others.
-#[inline(always)]
-pub(super) fn onset_steps(bar: Bar<'_>, out: &mut [u64]) {
-    out.fill(0);
-    for (t, row, previous) in bar.active_rows() {
-        if let Some(word) = out.get_mut(t / 64) {
-            *word |= u64::from(row & !previous != 0) << (t % 64);
-        }
-    }
-}
-
-/// GC between two consecutive bars of `steps` steps each, from their [`onset_steps`]: 1 − (steps
-/// where exactly one bar has an onset) / steps; NaN when neither bar has an onset (both empty).
+/// GC between two consecutive bars of `steps` steps each, from their onset steps (see
+/// [`bar_values`]): 1 − (steps where exactly one bar has an onset) / steps; NaN when neither bar
+/// has an onset (both empty).
 #[inline(always)]
 pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize) -> f64 {
     let (mut differing, mut any) = (0u64, 0u64);
@@ -248,7 +292,7 @@ pub(super) fn groove_consistency(previous_bar: &[u64], bar: &[u64], steps: usize
 }
 
 /// The first this many active pitches of a row are binned one by one, any more bin by bin.
-const SPARSE_ROW: u32 = 12;
+const SPARSE_ROW: usize = 12;
 
 /// The tonal centroid of each beat of a bar, written to `out` (one per beat, `[NaN; 6]` for a
 /// silent beat): the beat's chroma (active cells per bin) normalised to sum 1, projected by Φ.
@@ -261,14 +305,11 @@ pub(super) fn beat_centroids(bar: Bar<'_>, tables: &Tables, out: &mut [[f64; 6]]
         // One slot more than the bins, for pitches outside the phrase (none are ever set).
         let mut chroma = [0u64; 13];
         while let Some((_, row, _)) = active.next_if(|&(t, _, _)| t < end) {
-            let mut rest = row;
-            for _ in 0..SPARSE_ROW {
-                if rest == 0 {
-                    break;
-                }
-                chroma[usize::from(tables.bin_of[rest.trailing_zeros() as usize])] += 1;
-                rest &= rest - 1;
+            let mut ones = Bits::new(row);
+            for p in ones.by_ref().take(SPARSE_ROW) {
+                chroma[usize::from(tables.bin_of[p])] += 1;
             }
+            let rest = ones.rest();
             if rest != 0 {
                 for (c, mask) in chroma.iter_mut().zip(&tables.chroma) {
                     *c += u64::from((rest & mask).count_ones());
@@ -349,6 +390,16 @@ mod tests {
     }
 
     #[test]
+    fn bits_lists_set_bits_across_halves_and_keeps_the_rest() {
+        let x = 1u128 | 1 << 63 | 1 << 64 | 1 << 127;
+        assert_eq!(Bits::new(x).collect::<Vec<_>>(), [0, 63, 64, 127]);
+        let mut ones = Bits::new(x);
+        assert_eq!(ones.by_ref().take(2).collect::<Vec<_>>(), [0, 63]);
+        assert_eq!(ones.rest(), 1 << 64 | 1 << 127);
+        assert_eq!(Bits::new(0).next(), None);
+    }
+
+    #[test]
     fn chroma_masks_true_and_legacy() {
         // 84 columns from MIDI 24: true class of MIDI 24 + i is i % 12.
         let t = tables(&MetricsConfig::default(), 24, 84, 4);
@@ -404,10 +455,13 @@ mod tests {
         assert_eq!(tables(&config, 0, 12, 6).dp_period, None);
         let mut out = [0.0; N_METRICS];
         let t = tables(&config, 0, 12, 6);
+        let mut onsets = [0; 1];
         with_bar(&[1; 24], |bar| {
-            bar_values(bar, true, &t, &mut [0; 8], &mut out)
+            bar_values(bar, true, &t, &mut [0; 8], &mut onsets, &mut out)
         });
         assert!(out[Metric::DrumPattern as usize].is_nan());
+        // no DP, but the onset steps for GC all the same: one note, from step 0
+        assert_eq!(onsets, [1]);
         assert_eq!(out[Metric::PitchesUsed as usize], 1.0);
     }
 
@@ -420,10 +474,12 @@ mod tests {
         rows[0] = 1;
         rows[3] = 1;
         let mut out = [0.0; N_METRICS];
+        let mut onsets = [0; 1];
         with_bar(&rows, |bar| {
-            bar_values(bar, true, &t, &mut [0; 2], &mut out)
+            bar_values(bar, true, &t, &mut [0; 2], &mut onsets, &mut out)
         });
         assert!((out[Metric::DrumPattern as usize] - 0.55).abs() < 1e-12);
+        assert_eq!(onsets, [0b1001]);
     }
 
     #[test]
@@ -442,9 +498,10 @@ mod tests {
 
     #[test]
     fn groove_consistency_over_several_words_of_steps() {
-        // 130 steps (3 words): bar a has onsets at 0, 64 and 129 (a note held 10..20 has one
-        // onset, at 10); bar b at 0 (a note held over the bar line still begins at step 0), 70
-        // and 129. They differ at 10, 64 and 70: 1 − 3/130.
+        // 130 steps (3 words), onset steps marked by bar_values for a pitched bar a and a drum
+        // bar b: a has onsets at 0, 64 and 129 (a note held 10..20 has one onset, at 10); b at
+        // 0 (a note held over the bar line still begins at step 0), 70 and 129. They differ at
+        // 10, 64 and 70: 1 − 3/130.
         let mut a = [0u128; 130];
         let mut b = [0u128; 130];
         for t in [0, 64, 129] {
@@ -455,8 +512,14 @@ mod tests {
         b[70] = 1;
         b[129] = 1 << 127;
         let (mut onsets_a, mut onsets_b) = ([u64::MAX; 3], [0u64; 3]);
-        with_bar(&a, |bar| onset_steps(bar, &mut onsets_a));
-        with_bar(&b, |bar| onset_steps(bar, &mut onsets_b));
+        let t = tables(&MetricsConfig::default(), 0, 128, 4);
+        let mut out = [0.0; N_METRICS];
+        let mut buckets = [0; 1];
+        for (rows, onsets, drum) in [(&a, &mut onsets_a, false), (&b, &mut onsets_b, true)] {
+            with_bar(rows, |bar| {
+                bar_values(bar, drum, &t, &mut buckets, onsets, &mut out)
+            });
+        }
         assert_eq!(onsets_a, [1 | 1 << 10, 1, 2]);
         assert_eq!(onsets_b, [1, 1 << 6, 2]);
         let gc = groove_consistency(&onsets_a, &onsets_b, 130);
