@@ -6,7 +6,6 @@ use anyhow::{bail, Result};
 use clap::Args;
 use museroll_core::synth::RenderOptions;
 use museroll_models::generate::{Binarize, GenerateOptions, Interpolation, Run};
-use museroll_models::DeviceChoice;
 use std::path::PathBuf;
 
 /// Options of `museroll generate`.
@@ -48,12 +47,8 @@ pub struct GenerateArgs {
     /// The SoundFont of --audio (default: pretty_midi's TimGM6mb.sf2 in the project's .venv).
     #[arg(long)]
     soundfont: Option<PathBuf>,
-    /// Where to compute: cpu, cuda or auto (a GPU if there is one).
-    #[arg(long, default_value = "auto")]
-    device: String,
-    /// CPU threads of libtorch (default: all cores).
-    #[arg(long)]
-    threads: Option<i32>,
+    #[command(flatten)]
+    compute: crate::Compute,
 }
 
 /// Steps of an interpolation when --steps is not given.
@@ -89,13 +84,7 @@ impl GenerateArgs {
 /// Runs `museroll generate`.
 pub fn run(args: &GenerateArgs) -> Result<()> {
     let options = args.options()?;
-    let device = museroll_models::device(args.device.parse::<DeviceChoice>()?)?;
-    let threads = match args.threads {
-        Some(n) if n >= 1 => n,
-        Some(n) => bail!("--threads {n}: at least 1"),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
-    };
-    tch::set_num_threads(threads);
+    let (device, _) = args.compute.start()?;
     let run = Run::open(&args.run, args.checkpoint.as_deref(), device)?;
     // Find the SoundFont before any work, so a missing one fails fast.
     let soundfont = match args.audio {

@@ -110,6 +110,31 @@ struct Timing {
     resolution: Option<Resolution>,
 }
 
+/// Where the libtorch commands compute (`train`, `generate`).
+#[derive(Args)]
+struct Compute {
+    /// Where to compute: cpu, cuda or auto (a GPU if there is one).
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// CPU threads of libtorch (default: all cores).
+    #[arg(long)]
+    threads: Option<i32>,
+}
+
+impl Compute {
+    /// Resolves the device and sets libtorch's thread count; returns both.
+    fn start(&self) -> Result<(tch::Device, i32)> {
+        let device = museroll_models::device(self.device.parse()?)?;
+        let threads = match self.threads {
+            Some(n) if n >= 1 => n,
+            Some(n) => bail!("--threads {n}: at least 1"),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
+        };
+        tch::set_num_threads(threads);
+        Ok((device, threads))
+    }
+}
+
 fn parse_resolution(s: &str) -> std::result::Result<Resolution, String> {
     let n: u32 = s
         .parse()

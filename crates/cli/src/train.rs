@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use museroll_models::train::{Observer, Outcome, StepReport, Strategy, TrainConfig, Trainer};
-use museroll_models::{BinaryMuseGanConfig, DeviceChoice};
+use museroll_models::BinaryMuseGanConfig;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -58,12 +58,8 @@ pub struct TrainArgs {
     /// `--set model.discriminator="ablated-i"`, `--set warmup.critic_steps=100` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Where to compute: cpu, cuda or auto (a GPU if there is one).
-    #[arg(long, default_value = "auto")]
-    device: String,
-    /// CPU threads of libtorch (default: all cores).
-    #[arg(long)]
-    threads: Option<i32>,
+    #[command(flatten)]
+    compute: crate::Compute,
 }
 
 /// Sets `key` (dotted) of `table` to `value` (TOML syntax; a bare word is taken as a string).
@@ -182,13 +178,7 @@ impl Observer for Progress {
 
 /// Runs `museroll train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let device = museroll_models::device(args.device.parse::<DeviceChoice>()?)?;
-    let threads = match args.threads {
-        Some(n) if n >= 1 => n,
-        Some(n) => bail!("--threads {n}: at least 1"),
-        None => std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
-    };
-    tch::set_num_threads(threads);
+    let (device, threads) = args.compute.start()?;
     let mut trainer = if args.resume {
         if let Some(flag) = args.new_run_settings() {
             bail!(
