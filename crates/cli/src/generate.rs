@@ -5,7 +5,7 @@
 use anyhow::{bail, Result};
 use clap::Args;
 use museroll_core::synth::RenderOptions;
-use museroll_models::generate::{Binarize, GenerateOptions, Interpolation, Run};
+use museroll_models::generate::{Binarize, GenerateOptions, Interpolation, LatentGrid, Run};
 use std::path::PathBuf;
 
 /// Options of `museroll generate`.
@@ -38,6 +38,22 @@ pub struct GenerateArgs {
     /// Phrases of the walk, its two ends included (2 to 64; default 8).
     #[arg(long)]
     steps: Option<usize>,
+    /// With --interpolate on a temporal (MuseGAN) model: also a grid of --steps × --steps
+    /// phrases, rows moving one group of latents and columns the other: inter-intra
+    /// (inter-track vs intra-track; hybrid models) or fixed-temporal (time-independent vs
+    /// time-dependent; any temporal model). Writes grid.png and grid.mid.
+    #[arg(long)]
+    grid: Option<String>,
+    /// Bars of each sample (default: one phrase, the model's bars). Longer pieces need a
+    /// temporal (MuseGAN) model: it keeps the piece's time-independent latents and continues
+    /// the bar sequence phrase by phrase.
+    #[arg(long)]
+    bars: Option<usize>,
+    /// For --bars beyond a phrase: correlation (0 ≤ r < 1) of each phrase's time-dependent
+    /// latents with the previous phrase's; 0 makes independent phrases, higher values phrases
+    /// that vary less.
+    #[arg(long, default_value_t = 0.0)]
+    continuity: f64,
     /// Replace an --out that holds the files of an earlier generate (and nothing else).
     #[arg(long)]
     force: bool,
@@ -66,15 +82,21 @@ impl GenerateArgs {
             (None, None) => None,
         };
         let options = GenerateOptions {
-            n: self.n,
-            seed: self.seed,
             binarize: self
                 .binarize
                 .as_deref()
                 .map(str::parse::<Binarize>)
                 .transpose()?,
+            bars: self.bars,
+            continuity: self.continuity,
             interpolation,
+            grid: self
+                .grid
+                .as_deref()
+                .map(str::parse::<LatentGrid>)
+                .transpose()?,
             force: self.force,
+            ..GenerateOptions::new(self.n, self.seed)
         };
         options.validate()?;
         Ok(options)
@@ -116,15 +138,19 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     crate::emit(&generated.table)?;
     let n = options.n;
     let last = n - 1;
-    let walk = match options.interpolation {
+    let mut walk = match options.interpolation {
         Some((_, steps)) => {
             format!(", interpolation.{{mid,png}}, interpolation-NN.{{mid,png}} ({steps} steps)")
         }
         None => String::new(),
     };
+    if let (Some(grid), Some((_, steps))) = (options.grid, options.interpolation) {
+        walk.push_str(&format!(", grid.{{mid,png}} ({grid}, {steps} × {steps})"));
+    }
     eprintln!(
-        "wrote {n} samples ({} binarization, weights {}) to {}: sample-00…{last:02}.{{mid,png}}, \
-         samples.png, samples.npz, metrics.md, metrics.json{walk}",
+        "wrote {n} samples of {} bars ({} binarization, weights {}) to {}: \
+         sample-00…{last:02}.{{mid,png}}, samples.png, samples.npz, metrics.md, metrics.json{walk}",
+        options.bars.unwrap_or(run.phrase_bars()),
         generated.binarize,
         run.weights().display(),
         generated.dir.display(),

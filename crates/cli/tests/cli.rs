@@ -711,7 +711,7 @@ fn generate_writes_samples_and_refuses_bad_requests() {
         "{table}"
     );
     assert!(
-        stderr.contains("wrote 3 samples (refiner binarization"),
+        stderr.contains("wrote 3 samples of 2 bars (refiner binarization"),
         "{stderr}"
     );
     assert!(stderr.contains(&out.display().to_string()), "{stderr}");
@@ -766,6 +766,27 @@ fn generate_writes_samples_and_refuses_bad_requests() {
         &generate(&bad, &["--steps", "4"]),
         "--steps",
         "--interpolate",
+    );
+    // The tiny preset's phrase generator makes 2-bar phrases, nothing longer, and no grids.
+    assert_clean_failure(
+        &generate(&bad, &["--bars", "8"]),
+        "8 bars",
+        "longer pieces need a temporal generator",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--interpolate", "lerp", "--grid", "inter-intra"]),
+        "latent grid",
+        "needs a temporal generator",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--grid", "fixed-temporal"]),
+        "fixed-temporal",
+        "needs an interpolation",
+    );
+    assert_clean_failure(
+        &generate(&bad, &["--bars", "4", "--continuity", "1"]),
+        "continuity 1",
+        "up to but not including 1",
     );
     assert!(!bad.exists());
     let missing = dir.path().join("nowhere");

@@ -36,9 +36,27 @@
 //!   and `metrics.md`, the samples' metrics vs the training split's (`RUN/data_metrics.json`,
 //!   with its metric settings). With an interpolation of `K` steps, also `interpolation-NN.mid`
 //!   and `.png` per step, `interpolation.mid` (the steps with a bar of rest between them) and
-//!   `interpolation.png` (one row).
+//!   `interpolation.png` (one row); with a latent grid, `grid.png` (`K × K`) and `grid.mid`
+//!   (row by row, a bar of rest after each phrase).
+//! - **Longer pieces** (`bars` beyond a phrase) need a temporal generator (MuseGAN's composer,
+//!   jamming or hybrid): its bars are made independently from the time-independent latents and
+//!   the per-bar latents its temporal generators make from one phrase's time-dependent latents.
+//!   A piece of `P` phrases keeps phrase 0's time-independent latents throughout — what a
+//!   trained model puts there (instrumentation, register, texture, groove) stays — and gives
+//!   each phrase its own time-dependent latents, an AR(1) walk with correlation `continuity`
+//!   ([`piece_latents`]), so every phrase is still drawn as in training. The last phrase is cut
+//!   to the bars asked for. Limits: training sees single phrases, so nothing is learnt about how
+//!   a phrase leads into the next — no cadence plan, no theme that returns, possibly abrupt
+//!   joins; a higher `continuity` makes neighbours alike (smoother, but more repetitive). The
+//!   refiner, trained on phrases, refines each phrase on its own. The phrase generator
+//!   (BinaryMuseGAN) makes one phrase per latent and refuses longer pieces.
+//! - **Latent grids** (temporal generators): rows walk one group of latents and columns the
+//!   other, both from seed `S` to `S + 1` ([`LatentGrid`], [`Run::grid`]): inter- vs
+//!   intra-track (MuseGAN's "what all tracks share" vs "each track's own"; hybrid models) or
+//!   time-independent vs time-dependent (any temporal model).
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -55,13 +73,17 @@ use crate::train::{
     latest_checkpoint, mix, stage_at, Gan, Stage, TrainConfig, BEST_FILE, CHECKPOINTS_DIR,
     CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
 };
-use crate::{BinaryNeuronKind, Error};
+use crate::{BinaryMuseGanConfig, BinaryNeuronKind, Error, GeneratorKind};
 
 /// The most samples one call generates (each is a MIDI file and a picture; together one song
 /// in `samples.npz`).
 pub const MAX_SAMPLES: usize = 256;
 /// The most steps of an interpolation.
 pub const MAX_INTERPOLATION_STEPS: usize = 64;
+/// The most steps of a side of a latent grid (its phrases are the square of this).
+pub const MAX_GRID_STEPS: usize = 16;
+/// The most bars of a generated piece.
+pub const MAX_BARS: usize = 256;
 /// The samples shown in `samples.png`.
 pub const GRID_SAMPLES: usize = 64;
 /// Latents sent through the networks at once.
@@ -71,6 +93,52 @@ const CHUNK: usize = 64;
 const LATENT_TAG: u64 = 0x4C41_5445_4E54;
 const BERNOULLI_TAG: u64 = 0x4245_524E;
 const REFINER_TAG: u64 = 0x5245_4649;
+const PHRASE_TAG: u64 = 0x5048_5241_5345;
+
+/// `name()`, `FromStr` and `Display` of a command-line choice, from its table of names: one
+/// parser and one error message ("unknown WHAT 'x' (expected a, b or c)") for every choice.
+macro_rules! choice {
+    ($ty:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every choice, in the order of the help text.
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name on the command line.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+
+            /// Parses the name on the command line.
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::ALL.iter().copied().find(|c| c.name() == s).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
+                    let expected = match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => {
+                            format!("{} or {last}", rest.join(", "))
+                        }
+                        _ => names.join(""),
+                    };
+                    Error::Usage(format!(
+                        "unknown {} '{s}' (expected {expected})",
+                        $what
+                    ))
+                })
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
 
 /// How G's probabilities become a piano-roll of 0s and 1s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,38 +151,7 @@ pub enum Binarize {
     Refiner,
 }
 
-impl Binarize {
-    /// The name on the command line: `ht`, `bs` or `refiner`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Hard => "ht",
-            Self::Bernoulli => "bs",
-            Self::Refiner => "refiner",
-        }
-    }
-}
-
-impl FromStr for Binarize {
-    type Err = Error;
-
-    /// Parses `ht`, `bs` or `refiner`.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "ht" => Ok(Self::Hard),
-            "bs" => Ok(Self::Bernoulli),
-            "refiner" => Ok(Self::Refiner),
-            other => Err(Error::Usage(format!(
-                "unknown binarization '{other}' (expected ht, bs or refiner)"
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for Binarize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+choice!(Binarize, "binarization", { Hard => "ht", Bernoulli => "bs", Refiner => "refiner" });
 
 /// A path between two latents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,15 +164,9 @@ pub enum Interpolation {
     Slerp,
 }
 
-impl Interpolation {
-    /// The name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Lerp => "lerp",
-            Self::Slerp => "slerp",
-        }
-    }
+choice!(Interpolation, "interpolation", { Lerp => "lerp", Slerp => "slerp" });
 
+impl Interpolation {
     /// The point at `t` (0 at `a`, 1 at `b`) of the path from `a` to `b`.
     ///
     /// # Errors
@@ -148,24 +179,30 @@ impl Interpolation {
     }
 }
 
-impl FromStr for Interpolation {
-    type Err = Error;
-
-    /// Parses `lerp` or `slerp`.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "lerp" => Ok(Self::Lerp),
-            "slerp" => Ok(Self::Slerp),
-            other => Err(Error::Usage(format!(
-                "unknown interpolation '{other}' (expected lerp or slerp)"
-            ))),
-        }
-    }
+/// The two groups of a temporal generator's latents that a 2-D interpolation grid walks
+/// separately: rows move the first group from seed `S` to seed `S + 1`, columns the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatentGrid {
+    /// `inter-intra`: rows the inter-track latents (`shared`, `temporal_shared`: what all
+    /// tracks hear), columns the intra-track ones (`private`, `temporal_private`: each track's
+    /// own). Hybrid models only: the composer has no intra-track latents, jamming no
+    /// inter-track ones.
+    InterIntra,
+    /// `fixed-temporal`: rows the time-independent latents (`shared`, `private`: style and
+    /// grooves), columns the time-dependent ones (`temporal_shared`, `temporal_private`: how
+    /// the bars unfold). Any temporal generator.
+    FixedTemporal,
 }
 
-impl fmt::Display for Interpolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+choice!(LatentGrid, "latent grid", { InterIntra => "inter-intra", FixedTemporal => "fixed-temporal" });
+
+impl LatentGrid {
+    /// What the rows and the columns move.
+    pub fn groups(self) -> [&'static str; 2] {
+        match self {
+            Self::InterIntra => ["inter-track", "intra-track"],
+            Self::FixedTemporal => ["time-independent", "time-dependent"],
+        }
     }
 }
 
@@ -267,7 +304,11 @@ impl Stream {
 /// assert_ne!(latents(8, 1, 5), three[..5]);
 /// ```
 pub fn latents(seed: u64, n: usize, dim: usize) -> Vec<f32> {
-    let mut stream = Stream::new(seed, LATENT_TAG);
+    normals(&mut Stream::new(seed, LATENT_TAG), n, dim)
+}
+
+/// `n` rows of `dim` N(0, 1) values from `stream` (Box–Muller, a pair per two uniforms).
+fn normals(stream: &mut Stream, n: usize, dim: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(n.saturating_mul(dim));
     for _ in 0..n {
         let mut row = 0;
@@ -286,6 +327,84 @@ pub fn latents(seed: u64, n: usize, dim: usize) -> Vec<f32> {
     out
 }
 
+/// The latents of `n` pieces of `phrases` phrases, `[n, phrases, dim]` row-major, for a
+/// temporal generator whose flat latent has its `fixed` time-independent entries first.
+///
+/// Phrase 0 of piece `i` is [`latents`]`(seed, ·, dim)` row `i` — a long piece starts as the
+/// one-phrase sample of its seed. Phrase `p ≥ 1` keeps phrase 0's time-independent entries (the
+/// generator uses phrase 0's anyway) and draws its time-dependent entries `e` as
+/// `ρ·e(p − 1) + √(1 − ρ²)·ε` with `ε` fresh N(0, 1) from a stream of `(seed, p)` and
+/// `ρ = continuity`: each phrase's latent is still N(0, 1), as in training, and neighbours
+/// are correlated by `ρ` (0: independent phrases; near 1: the same phrase again and again).
+/// Row `i` does not depend on `n`, and the first `p` phrases not on `phrases`.
+///
+/// # Errors
+/// [`Error::Usage`] for a continuity outside [0, 1) or `fixed > dim`.
+///
+/// ```
+/// use museroll_models::generate::{latents, piece_latents};
+/// let z = piece_latents(3, 2, 4, 6, 2, 0.5)?;
+/// assert_eq!(z.len(), 2 * 4 * 6);
+/// // Piece 1 starts with the seed's latent 1 and keeps its time-independent entries.
+/// assert_eq!(z[24..30], latents(3, 2, 6)[6..]);
+/// assert_eq!(z[30..32], z[24..26]);
+/// assert_ne!(z[32..36], z[26..30]);
+/// # Ok::<(), museroll_models::Error>(())
+/// ```
+pub fn piece_latents(
+    seed: u64,
+    n: usize,
+    phrases: usize,
+    dim: usize,
+    fixed: usize,
+    continuity: f64,
+) -> Result<Vec<f32>, Error> {
+    check_continuity(continuity)?;
+    if fixed > dim {
+        return Err(Error::Usage(format!(
+            "{fixed} time-independent entries in a latent of {dim}"
+        )));
+    }
+    let first = latents(seed, n, dim);
+    let fresh: Vec<Vec<f32>> = (1..phrases)
+        .map(|p| {
+            normals(
+                &mut Stream::new(seed, PHRASE_TAG ^ p as u64),
+                n,
+                dim - fixed,
+            )
+        })
+        .collect();
+    let keep = continuity as f32;
+    let new = (1.0 - continuity * continuity).sqrt() as f32;
+    let mut out = Vec::with_capacity(n * phrases * dim);
+    for i in 0..n {
+        let row = &first[i * dim..(i + 1) * dim];
+        out.extend_from_slice(row);
+        let mut previous = row[fixed..].to_vec();
+        for eps in &fresh {
+            let eps = &eps[i * (dim - fixed)..(i + 1) * (dim - fixed)];
+            for (e, &x) in previous.iter_mut().zip(eps) {
+                *e = keep * *e + new * x;
+            }
+            out.extend_from_slice(&row[..fixed]);
+            out.extend_from_slice(&previous);
+        }
+    }
+    Ok(out)
+}
+
+fn check_continuity(continuity: f64) -> Result<(), Error> {
+    if (0.0..1.0).contains(&continuity) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "continuity {continuity}: expected a correlation from 0 (independent phrases) up to \
+             but not including 1"
+        )))
+    }
+}
+
 /// The phrases of `cells` (laid out as `shape` says) as multitracks, one per sample.
 ///
 /// # Errors
@@ -301,16 +420,24 @@ pub fn phrases(
         .collect()
 }
 
-/// A sample sheet: `items` (caption, phrase) drawn in a grid of `columns` columns, about 400 px
-/// per phrase with lanes of 48 px (training runs and `generate` draw their sheets alike).
+/// A sample sheet: `items` (caption, piece of `bars` bars) drawn in a grid of `columns`
+/// columns, 100 px per bar (at least 400 per piece) with lanes of 48 px (training runs and
+/// `generate` draw their sheets alike).
 ///
 /// # Errors
 /// [`Error::Core`] if the grid cannot be drawn (too large, no items).
-pub fn sheet_png(items: &[(String, Multitrack)], columns: usize) -> Result<Vec<u8>, Error> {
+pub fn sheet_png(
+    items: &[(String, Multitrack)],
+    columns: usize,
+    bars: usize,
+) -> Result<Vec<u8>, Error> {
     let columns = columns.clamp(1, items.len().max(1));
+    let column = u32::try_from(bars.saturating_mul(100))
+        .unwrap_or(u32::MAX)
+        .max(400);
     let options = PlotOptions {
         // The width caps the whole grid.
-        width: Some((columns as u32).saturating_mul(400).min(MAX_SIDE)),
+        width: Some((columns as u32).saturating_mul(column).min(MAX_SIDE)),
         lane_height: Some(48),
         ..PlotOptions::default()
     };
@@ -554,19 +681,27 @@ impl Run {
         }
     }
 
-    /// The shape of `n` samples.
-    pub fn shape(&self, n: usize) -> Result<PhraseShape, Error> {
+    /// The shape of `n` samples of `bars` bars.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a model whose lowest pitch is not a MIDI pitch.
+    pub fn shape(&self, n: usize, bars: usize) -> Result<PhraseShape, Error> {
         let m = &self.config.model;
         Ok(PhraseShape {
             samples: n,
             tracks: m.tracks as usize,
-            bars: m.bars as usize,
+            bars,
             steps_per_bar: m.steps_per_bar as usize,
             pitches: m.pitches as usize,
             lowest_pitch: Pitch::new(m.lowest_pitch)
                 .ok_or_else(|| Error::Config(format!("lowest pitch {}", m.lowest_pitch)))?,
             resolution: self.resolution,
         })
+    }
+
+    /// The bars of one phrase: what the model makes from one latent.
+    pub fn phrase_bars(&self) -> usize {
+        self.config.model.bars as usize
     }
 
     /// The latents of samples `0..n` of `seed` (see [`latents`]), `[n, latent]` on the CPU.
@@ -579,22 +714,134 @@ impl Run {
         Ok(Tensor::f_from_slice(&values)?.f_view([n as i64, dim as i64])?)
     }
 
+    /// The latents of `n` pieces of `bars` bars (see [`piece_latents`]): `[n, phrases, latent]`
+    /// on the CPU, `phrases = ⌈bars / phrase_bars⌉`.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for 0 or more than [`MAX_BARS`] bars, pieces longer than a phrase from
+    /// a phrase generator, or a continuity outside [0, 1); [`Error::Torch`] from libtorch.
+    pub fn piece_latents(
+        &self,
+        seed: u64,
+        n: usize,
+        bars: usize,
+        continuity: f64,
+    ) -> Result<Tensor, Error> {
+        let phrases = self.phrases_of(bars)?;
+        let dim = self.config.model.latent as usize;
+        let fixed = latent_parts(&self.config.model).map_or(dim, |p| p[1].end);
+        let values = piece_latents(seed, n, phrases, dim, fixed, continuity)?;
+        Ok(Tensor::f_from_slice(&values)?.f_view([n as i64, phrases as i64, dim as i64])?)
+    }
+
+    /// The phrases a piece of `bars` bars takes.
+    fn phrases_of(&self, bars: usize) -> Result<usize, Error> {
+        check_bars(bars)?;
+        let phrase = self.phrase_bars();
+        let phrases = bars.div_ceil(phrase);
+        if phrases > 1 && latent_parts(&self.config.model).is_none() {
+            return Err(Error::Usage(format!(
+                "{bars} bars asked for, but this run's phrase generator makes phrases of \
+                 {phrase} bars from one latent; longer pieces need a temporal generator (train \
+                 a preset such as chorale-hybrid or musegan)"
+            )));
+        }
+        Ok(phrases)
+    }
+
     /// The `steps` latents, `[steps, latent]`, of the path from the latent of `seed` to that of
     /// `seed + 1`, at `t = k / (steps − 1)`.
     ///
     /// # Errors
     /// [`Error::Usage`] for fewer than 2 or more than [`MAX_INTERPOLATION_STEPS`] steps.
     pub fn path(&self, seed: u64, kind: Interpolation, steps: usize) -> Result<Tensor, Error> {
-        check_steps(steps)?;
+        check_steps(steps, MAX_INTERPOLATION_STEPS)?;
         let dim = self.config.model.latent as usize;
         let a = latents(seed, 1, dim);
         let b = latents(seed.wrapping_add(1), 1, dim);
         let mut values = Vec::with_capacity(steps * dim);
         for k in 0..steps {
-            let t = k as f64 / (steps - 1) as f64;
-            values.extend(kind.point(&a, &b, t)?);
+            values.extend(kind.point(&a, &b, fraction(k, steps))?);
         }
         Ok(Tensor::f_from_slice(&values)?.f_view([steps as i64, dim as i64])?)
+    }
+
+    /// The `steps × steps` latents, `[steps², latent]` row after row, of a grid between the
+    /// latents `a` of `seed` and `b` of `seed + 1`: cell `(r, c)` takes `grid`'s first group
+    /// of entries from the path `a → b` at `r / (steps − 1)` and its second group at
+    /// `c / (steps − 1)` (each group interpolated as one vector, so that each keeps its norm
+    /// under `slerp`): the corners are `a`, `b` and the two mixtures; with `lerp` the diagonal
+    /// is [`Run::path`].
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for a phrase generator (one undivided latent), a structure without
+    /// one of the groups (`inter-intra` of a composer or jamming model), or fewer than 2 or more
+    /// than [`MAX_GRID_STEPS`] steps.
+    pub fn grid(
+        &self,
+        seed: u64,
+        kind: Interpolation,
+        grid: LatentGrid,
+        steps: usize,
+    ) -> Result<Tensor, Error> {
+        check_steps(steps, MAX_GRID_STEPS)?;
+        let groups = self.grid_groups(grid)?;
+        let dim = self.config.model.latent as usize;
+        let a = latents(seed, 1, dim);
+        let b = latents(seed.wrapping_add(1), 1, dim);
+        let gather = |v: &[f32], group: &[usize]| group.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        // The path of each group, point by point.
+        let mut paths = Vec::with_capacity(2);
+        for group in &groups {
+            let (ga, gb) = (gather(&a, group), gather(&b, group));
+            let points = (0..steps)
+                .map(|k| kind.point(&ga, &gb, fraction(k, steps)))
+                .collect::<Result<Vec<_>, _>>()?;
+            paths.push(points);
+        }
+        let mut values = Vec::with_capacity(steps * steps * dim);
+        for r in 0..steps {
+            for c in 0..steps {
+                let mut z = a.clone();
+                for (group, point) in groups.iter().zip([&paths[0][r], &paths[1][c]]) {
+                    for (&i, &x) in group.iter().zip(point) {
+                        z[i] = x;
+                    }
+                }
+                values.extend(z);
+            }
+        }
+        Ok(Tensor::f_from_slice(&values)?.f_view([(steps * steps) as i64, dim as i64])?)
+    }
+
+    /// The flat-latent indices of `grid`'s two groups (rows, columns).
+    fn grid_groups(&self, grid: LatentGrid) -> Result<[Vec<usize>; 2], Error> {
+        let Some([shared, private, t_shared, t_private]) = latent_parts(&self.config.model) else {
+            return Err(Error::Usage(
+                "a latent grid needs a temporal generator (composer, jamming or hybrid): this \
+                 run's phrase generator has one undivided latent"
+                    .into(),
+            ));
+        };
+        let (first, second): (Vec<usize>, Vec<usize>) = match grid {
+            LatentGrid::InterIntra => (
+                shared.chain(t_shared).collect(),
+                private.chain(t_private).collect(),
+            ),
+            LatentGrid::FixedTemporal => (
+                shared.chain(private).collect(),
+                t_shared.chain(t_private).collect(),
+            ),
+        };
+        for (group, name) in [&first, &second].into_iter().zip(grid.groups()) {
+            if group.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--grid {grid}: this run's generator has no {name} latents (try the other \
+                     grid)"
+                )));
+            }
+        }
+        Ok([first, second])
     }
 
     /// G's output for latents `z` `[n, latent]` in evaluation mode: probabilities in (0, 1),
@@ -620,36 +867,46 @@ impl Run {
         Ok(())
     }
 
-    /// The binary samples of latents `z` `[n, latent]`: `[n, tracks, bars, steps, pitches]`,
+    /// The binary samples of latents `z` — phrases `[n, latent]`, or pieces `[n, phrases,
+    /// latent]` (see [`Run::piece_latents`]) — as `[n, tracks, phrases · bars, steps, pitches]`,
     /// `u8` 0/1, on the CPU. `seed` seeds the random draws of `bs` and of stochastic refiner
     /// neurons (the same for every call with this seed: sample `i` is drawn alike whatever
-    /// comes after it).
+    /// comes after it). The refiner refines a piece phrase by phrase (it is trained on phrases).
     ///
     /// # Errors
     /// As [`Run::check_binarize`]; [`Error::Shape`] for latents of the wrong shape or none;
-    /// [`Error::Torch`] from libtorch.
+    /// [`Error::Usage`] for pieces from a phrase generator; [`Error::Torch`] from libtorch.
     pub fn sample(&self, z: &Tensor, binarize: Binarize, seed: u64) -> Result<Tensor, Error> {
         self.check_binarize(binarize)?;
-        let n = match z.size().as_slice() {
-            [n, _] if *n > 0 => *n,
+        let z = match z.size().as_slice() {
+            [n, _] if *n > 0 => z.f_unsqueeze(1)?,
+            [n, p, _] if *n > 0 && *p > 0 => z.shallow_clone(),
             other => {
                 return Err(Error::Shape(format!(
-                    "latents of shape {other:?}: expected [n ≥ 1, latent]"
+                    "latents of shape {other:?}: expected [n ≥ 1, latent] or [n ≥ 1, phrases ≥ \
+                     1, latent]"
                 )))
             }
         };
+        let (n, phrases) = (z.size()[0], z.size()[1]);
+        self.phrases_of(phrases as usize * self.phrase_bars())?;
         if binarize == Binarize::Refiner {
             tch::manual_seed((mix(mix(seed) ^ REFINER_TAG) >> 1) as i64);
         }
         let mut uniforms = Stream::new(seed, BERNOULLI_TAG);
         let mut chunks = Vec::new();
         let mut start = 0;
+        // About CHUNK phrases through the networks at once.
+        let per_chunk = (CHUNK as i64 / phrases).max(1);
         while start < n {
-            let len = (CHUNK as i64).min(n - start);
-            let p = self.gan.probabilities(&z.f_narrow(0, start, len)?)?;
+            let len = per_chunk.min(n - start);
+            let p = self.gan.piece_probabilities(&z.f_narrow(0, start, len)?)?;
             let binary = match binarize {
                 Binarize::Hard => p.f_gt(0.5)?,
-                Binarize::Refiner => self.gan.refine(&p)?.f_gt(0.5)?,
+                Binarize::Refiner => {
+                    let bars = self.config.model.bars.into();
+                    from_phrases(&self.gan.refine(&to_phrases(&p, bars)?)?, len)?.f_gt(0.5)?
+                }
                 Binarize::Bernoulli => {
                     let probs =
                         Vec::<f32>::try_from(&p.f_to_device(Device::Cpu)?.f_flatten(0, -1)?)?;
@@ -666,18 +923,27 @@ impl Run {
         Ok(Tensor::f_cat(&chunks, 0)?)
     }
 
-    /// Generates `options.n` samples (and the interpolation, if asked) into `out`, with their
-    /// metrics against the training data (see the module documentation for the files).
+    /// Generates `options.n` samples (and the interpolation and grid, if asked) into `out`, with
+    /// their metrics against the training data (see the module documentation for the files).
     ///
     /// # Errors
-    /// [`Error::Usage`] for 0 or more than [`MAX_SAMPLES`] samples or a bad interpolation;
-    /// as [`Run::check_binarize`]; [`Error::File`] naming `out` if it holds other files or
-    /// cannot be written. Nothing is left at `out` after an error.
+    /// [`Error::Usage`] for options that [`GenerateOptions::validate`] refuses or this run
+    /// cannot do (pieces longer than a phrase or a grid from a phrase generator); as
+    /// [`Run::check_binarize`]; [`Error::File`] naming `out` if it holds other files or cannot
+    /// be written. Nothing is left at `out` after an error.
     pub fn generate(&self, options: &GenerateOptions, out: &Path) -> Result<Generated, Error> {
         options.validate()?;
         let n = options.n;
+        let bars = options.bars.unwrap_or(self.phrase_bars());
         let binarize = options.binarize.unwrap_or(self.default_binarize());
         self.check_binarize(binarize)?;
+        let seed = options.seed;
+        // Every latent before any file: a request this run cannot do fails with nothing written.
+        let z = self.piece_latents(seed, n, bars, options.continuity)?;
+        let grid_z = match (options.interpolation, options.grid) {
+            (Some((kind, steps)), Some(grid)) => Some(self.grid(seed, kind, grid, steps)?),
+            _ => None,
+        };
         let mut notes = self.notes.clone();
         if binarize == Binarize::Refiner && !self.refiner_trained {
             notes.push(format!(
@@ -686,11 +952,13 @@ impl Run {
             ));
         }
         let staging = Staging::create(out, options.force)?;
-        let seed = options.seed;
         let tempo = self.config.tempo;
 
-        let shape = self.shape(n)?;
-        let cells = flat(&self.sample(&self.latents(seed, n)?, binarize, seed)?)?;
+        let shape = self.shape(n, bars)?;
+        let piece = self
+            .sample(&z, binarize, seed)?
+            .f_narrow(2, 0, bars as i64)?;
+        let cells = flat(&piece)?;
         let songs = phrases(&cells, shape, &self.tracks, tempo)?;
         let width = digits(n);
         let mut items = Vec::with_capacity(n);
@@ -705,8 +973,9 @@ impl Run {
                 "samples.png shows the first {GRID_SAMPLES} of the {n} samples"
             ));
         }
-        let grid_columns = (items.len() as f64).sqrt().ceil() as usize;
-        staging.write("samples.png", &sheet_png(&items, grid_columns)?)?;
+        // About 16 bars to a row of the sheet.
+        let grid_columns = ((items.len() as f64).sqrt().ceil() as usize).min((16 / bars).max(1));
+        staging.write("samples.png", &sheet_png(&items, grid_columns, bars)?)?;
         let (chained, chained_shape) = chain_samples(&cells, shape, 0)?;
         let mut song = phrase_multitrack(&chained, chained_shape, 0, &self.tracks, tempo)?;
         song.name = Some(format!("{n} samples (seed {seed}, {binarize})"));
@@ -727,17 +996,17 @@ impl Run {
         let names: Vec<String> = self.tracks.iter().map(|t| t.name.clone()).collect();
         let table = markdown_table(&columns, &names);
 
+        let phrase_bars = self.phrase_bars();
         if let Some((kind, steps)) = options.interpolation {
-            let path_shape = self.shape(steps)?;
-            let path = self.sample(&self.path(seed, kind, steps)?, binarize, seed)?;
-            let path = flat(&path)?;
+            let path_shape = self.shape(steps, phrase_bars)?;
+            let path = flat(&self.sample(&self.path(seed, kind, steps)?, binarize, seed)?)?;
             let width = digits(steps);
             let mut items = Vec::with_capacity(steps);
             for (k, mut song) in phrases(&path, path_shape, &self.tracks, tempo)?
                 .into_iter()
                 .enumerate()
             {
-                let t = k as f64 / (steps - 1) as f64;
+                let t = fraction(k, steps);
                 song.name = Some(format!(
                     "{kind} from seed {seed} to {}: t = {t:.2}",
                     seed.wrapping_add(1)
@@ -745,9 +1014,33 @@ impl Run {
                 staging.write_song(&format!("interpolation-{k:0width$}"), &song)?;
                 items.push((format!("t = {t:.2}"), song));
             }
-            staging.write("interpolation.png", &sheet_png(&items, steps)?)?;
+            staging.write("interpolation.png", &sheet_png(&items, steps, phrase_bars)?)?;
             let midi = chained_midi(&path, path_shape, &self.tracks, tempo, 1)?;
             staging.write("interpolation.mid", &midi)?;
+        }
+        if let (Some(z), Some((_, steps)), Some(grid)) =
+            (&grid_z, options.interpolation, options.grid)
+        {
+            let grid_shape = self.shape(steps * steps, phrase_bars)?;
+            let cells = flat(&self.sample(z, binarize, seed)?)?;
+            let items = phrases(&cells, grid_shape, &self.tracks, tempo)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, song)| {
+                    let (r, c) = (fraction(i / steps, steps), fraction(i % steps, steps));
+                    (format!("{r:.2}, {c:.2}"), song)
+                })
+                .collect::<Vec<_>>();
+            staging.write("grid.png", &sheet_png(&items, steps, phrase_bars)?)?;
+            let midi = chained_midi(&cells, grid_shape, &self.tracks, tempo, 1)?;
+            staging.write("grid.mid", &midi)?;
+            notes.push(format!(
+                "grid.png: rows move the {} latents, columns the {} ones, from seed {seed} \
+                 (top left) to seed {} (bottom right); grid.mid plays it row by row",
+                grid.groups()[0],
+                grid.groups()[1],
+                seed.wrapping_add(1)
+            ));
         }
 
         let json = serde_json::json!({
@@ -755,18 +1048,30 @@ impl Run {
             "weights": self.weights,
             "seed": seed,
             "samples": n,
+            "bars": bars,
+            "continuity": options.continuity,
             "binarize": binarize.name(),
             "interpolation": options.interpolation.map(|(kind, steps)| {
                 serde_json::json!({"kind": kind.name(), "steps": steps})
             }),
+            "grid": options.grid.map(LatentGrid::name),
             "notes": notes,
             "reports": {"training data": self.data_report, "samples": report},
         });
         let json = serde_json::to_vec_pretty(&json).map_err(|e| Error::Config(e.to_string()))?;
         staging.write("metrics.json", &json)?;
+        let length = if bars == phrase_bars {
+            format!("{bars} bars")
+        } else {
+            format!(
+                "{bars} bars ({} phrases of {phrase_bars}, continuity {})",
+                bars.div_ceil(phrase_bars),
+                options.continuity
+            )
+        };
         let mut text = format!(
-            "# Generated samples\n\n- Run: `{}`\n- Weights: `{}`\n- {n} samples, seed {seed}, \
-             binarization {binarize}\n\n",
+            "# Generated samples\n\n- Run: `{}`\n- Weights: `{}`\n- {n} samples of {length}, seed \
+             {seed}, binarization {binarize}\n\n",
             self.dir.display(),
             self.weights.display()
         );
@@ -787,7 +1092,7 @@ impl Run {
 }
 
 /// What [`Run::generate`] makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GenerateOptions {
     /// Number of samples, 1 to [`MAX_SAMPLES`].
     pub n: usize,
@@ -795,17 +1100,42 @@ pub struct GenerateOptions {
     pub seed: u64,
     /// The binarization (`None`: [`Run::default_binarize`]).
     pub binarize: Option<Binarize>,
+    /// Bars of each sample, 1 to [`MAX_BARS`] (`None`: one phrase). More than a phrase needs a
+    /// temporal generator, which continues the piece phrase by phrase (see
+    /// [`Run::piece_latents`]).
+    pub bars: Option<usize>,
+    /// The correlation, in [0, 1), of consecutive phrases' time-dependent latents in a piece
+    /// longer than a phrase (see [`piece_latents`]).
+    pub continuity: f64,
     /// An interpolation from the latent of `seed` to that of `seed + 1` in this many steps.
     pub interpolation: Option<(Interpolation, usize)>,
+    /// With an interpolation: also a grid of `steps × steps` phrases over two groups of latents.
+    pub grid: Option<LatentGrid>,
     /// Replace an output directory that holds the files of an earlier `generate`.
     pub force: bool,
 }
 
 impl GenerateOptions {
-    /// Checks the counts: 1 to [`MAX_SAMPLES`] samples, 2 to [`MAX_INTERPOLATION_STEPS`] steps.
+    /// `n` samples of one phrase from `seed`, the default binarization, nothing else.
+    pub fn new(n: usize, seed: u64) -> Self {
+        Self {
+            n,
+            seed,
+            binarize: None,
+            bars: None,
+            continuity: 0.0,
+            interpolation: None,
+            grid: None,
+            force: false,
+        }
+    }
+
+    /// Checks the options on their own: 1 to [`MAX_SAMPLES`] samples, 1 to [`MAX_BARS`] bars,
+    /// a continuity in [0, 1), 2 to [`MAX_INTERPOLATION_STEPS`] steps of an interpolation and
+    /// 2 to [`MAX_GRID_STEPS`] of a grid, which needs an interpolation.
     ///
     /// # Errors
-    /// [`Error::Usage`] saying which count is out of range.
+    /// [`Error::Usage`] saying which option is out of range.
     pub fn validate(&self) -> Result<(), Error> {
         let n = self.n;
         if !(1..=MAX_SAMPLES).contains(&n) {
@@ -813,19 +1143,43 @@ impl GenerateOptions {
                 "{n} samples asked for: generate 1 to {MAX_SAMPLES}"
             )));
         }
-        match self.interpolation {
-            Some((_, steps)) => check_steps(steps),
-            None => Ok(()),
+        if let Some(bars) = self.bars {
+            check_bars(bars)?;
+        }
+        check_continuity(self.continuity)?;
+        match (self.interpolation, self.grid) {
+            (Some((_, steps)), None) => check_steps(steps, MAX_INTERPOLATION_STEPS),
+            (Some((_, steps)), Some(_)) => check_steps(steps, MAX_GRID_STEPS),
+            (None, Some(grid)) => Err(Error::Usage(format!(
+                "a {grid} grid needs an interpolation (lerp or slerp) to walk its axes"
+            ))),
+            (None, None) => Ok(()),
         }
     }
 }
 
-fn check_steps(steps: usize) -> Result<(), Error> {
-    if (2..=MAX_INTERPOLATION_STEPS).contains(&steps) {
+/// Checks the steps of a path (`max` [`MAX_INTERPOLATION_STEPS`]) or a grid's side (`max`
+/// [`MAX_GRID_STEPS`]).
+fn check_steps(steps: usize, max: usize) -> Result<(), Error> {
+    if (2..=max).contains(&steps) {
+        Ok(())
+    } else {
+        let what = if max == MAX_GRID_STEPS {
+            "a latent grid has 2 to"
+        } else {
+            "an interpolation has 2 to"
+        };
+        Err(Error::Usage(format!("{what} {max} steps, not {steps}")))
+    }
+}
+
+/// Checks the length of a piece.
+fn check_bars(bars: usize) -> Result<(), Error> {
+    if (1..=MAX_BARS).contains(&bars) {
         Ok(())
     } else {
         Err(Error::Usage(format!(
-            "an interpolation has 2 to {MAX_INTERPOLATION_STEPS} steps, not {steps}"
+            "{bars} bars asked for: a piece has 1 to {MAX_BARS} bars"
         )))
     }
 }
@@ -845,6 +1199,64 @@ pub struct Generated {
     pub notes: Vec<String>,
 }
 
+/// A piece `[n, tracks, phrases · bars, steps, pitches]` as its phrases `[n · phrases, tracks,
+/// bars, steps, pitches]` (piece after piece).
+fn to_phrases(x: &Tensor, bars: i64) -> Result<Tensor, Error> {
+    let [n, tracks, all, steps, pitches] = dims5(x)?;
+    let phrases = all / bars;
+    Ok(x.f_reshape([n, tracks, phrases, bars, steps, pitches])?
+        .f_permute([0, 2, 1, 3, 4, 5])?
+        .f_reshape([n * phrases, tracks, bars, steps, pitches])?)
+}
+
+/// The inverse of [`to_phrases`] for `n` pieces.
+fn from_phrases(x: &Tensor, n: i64) -> Result<Tensor, Error> {
+    let [count, tracks, bars, steps, pitches] = dims5(x)?;
+    let phrases = count / n;
+    Ok(x.f_reshape([n, phrases, tracks, bars, steps, pitches])?
+        .f_permute([0, 2, 1, 3, 4, 5])?
+        .f_reshape([n, tracks, phrases * bars, steps, pitches])?)
+}
+
+fn dims5(x: &Tensor) -> Result<[i64; 5], Error> {
+    let size = x.size();
+    <[i64; 5]>::try_from(size.as_slice())
+        .map_err(|_| Error::Shape(format!("expected a 5-D piano-roll, got {size:?}")))
+}
+
+/// The index ranges, in the flat latent (see [`crate::Generator::latent_size`]), of a temporal
+/// generator's `[shared, private (all tracks), temporal shared, temporal private (all
+/// tracks)]`; `None` for the phrase generator.
+fn latent_parts(model: &BinaryMuseGanConfig) -> Option<[Range<usize>; 4]> {
+    let GeneratorKind::Temporal {
+        shared,
+        private,
+        temporal_shared,
+        temporal_private,
+        ..
+    } = model.generator
+    else {
+        return None;
+    };
+    let tracks = model.tracks as usize;
+    let sizes = [
+        shared as usize,
+        private as usize * tracks,
+        temporal_shared as usize,
+        temporal_private as usize * tracks,
+    ];
+    let mut start = 0;
+    Some(sizes.map(|size| {
+        start += size;
+        start - size..start
+    }))
+}
+
+/// `k / (steps − 1)`: the position of step `k` of `steps ≥ 2` on a path.
+fn fraction(k: usize, steps: usize) -> f64 {
+    k as f64 / (steps - 1) as f64
+}
+
 /// The cells of a `u8` tensor in order.
 fn flat(t: &Tensor) -> Result<Vec<u8>, Error> {
     Ok(Vec::<u8>::try_from(&t.f_flatten(0, -1)?)?)
@@ -858,7 +1270,7 @@ fn digits(n: usize) -> usize {
 /// Whether `name` is a file `generate` writes (or a temporary of one), the `.wav` files of the
 /// command line's `--audio` included.
 fn is_generated(name: &str) -> bool {
-    let stem_ok = ["sample", "interpolation", "metrics"]
+    let stem_ok = ["sample", "interpolation", "grid", "metrics"]
         .iter()
         .any(|p| name.starts_with(p));
     let ext_ok = [".mid", ".png", ".npz", ".json", ".md", ".wav"]
@@ -1046,6 +1458,80 @@ mod tests {
         assert_eq!(latents(11, 1, 3).len(), 3);
     }
 
+    /// Pearson correlation of two equally long vectors.
+    fn correlation(x: &[f32], y: &[f32]) -> f64 {
+        let n = x.len() as f64;
+        let mean = |v: &[f32]| v.iter().map(|&a| f64::from(a)).sum::<f64>() / n;
+        let (mx, my) = (mean(x), mean(y));
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for (&a, &b) in x.iter().zip(y) {
+            let (a, b) = (f64::from(a) - mx, f64::from(b) - my);
+            sxy += a * b;
+            sxx += a * a;
+            syy += b * b;
+        }
+        sxy / (sxx * syy).sqrt()
+    }
+
+    #[test]
+    fn piece_latents_are_an_ar1_walk_with_standard_normal_phrases() {
+        let (dim, fixed) = (4000, 1000);
+        let z = piece_latents(5, 1, 4, dim, fixed, 0.6).unwrap();
+        let phrase = |p: usize| &z[p * dim + fixed..(p + 1) * dim];
+        // Lag-k correlation ρ^k; each phrase's entries stay N(0, 1).
+        assert!((correlation(phrase(0), phrase(1)) - 0.6).abs() < 0.05);
+        assert!((correlation(phrase(1), phrase(2)) - 0.6).abs() < 0.05);
+        assert!((correlation(phrase(0), phrase(2)) - 0.36).abs() < 0.05);
+        for p in 0..4 {
+            let v = phrase(p);
+            let var = v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / v.len() as f64;
+            assert!((var - 1.0).abs() < 0.08, "phrase {p}: variance {var}");
+            assert_eq!(
+                z[p * dim..p * dim + fixed],
+                z[..fixed],
+                "time-independent part"
+            );
+        }
+        // Continuity 0: independent phrases; the first phrases do not depend on the count.
+        let free = piece_latents(5, 1, 4, dim, fixed, 0.0).unwrap();
+        assert!(correlation(&free[fixed..dim], &free[dim + fixed..2 * dim]).abs() < 0.05);
+        assert_eq!(
+            piece_latents(5, 1, 2, dim, fixed, 0.6).unwrap(),
+            z[..2 * dim]
+        );
+        assert_eq!(
+            piece_latents(5, 1, 1, dim, fixed, 0.6).unwrap(),
+            latents(5, 1, dim)
+        );
+        assert!(piece_latents(5, 1, 2, 10, 11, 0.0).is_err());
+        assert!(piece_latents(5, 1, 2, 10, 2, 1.0).is_err());
+    }
+
+    #[test]
+    fn choices_parse_their_names_and_list_them_when_unknown() {
+        for b in Binarize::ALL {
+            assert_eq!(b.name().parse::<Binarize>().unwrap(), *b);
+        }
+        assert_eq!(
+            "slerp".parse::<Interpolation>().unwrap(),
+            Interpolation::Slerp
+        );
+        assert_eq!(
+            "fixed-temporal".parse::<LatentGrid>().unwrap(),
+            LatentGrid::FixedTemporal
+        );
+        let err = "x".parse::<Binarize>().unwrap_err().to_string();
+        assert!(
+            err.contains("unknown binarization 'x' (expected ht, bs or refiner)"),
+            "{err}"
+        );
+        let err = "inter".parse::<LatentGrid>().unwrap_err().to_string();
+        assert!(
+            err.contains("unknown latent grid 'inter' (expected inter-intra or fixed-temporal)"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn generated_names_are_recognised() {
         for name in [
@@ -1057,6 +1543,8 @@ mod tests {
             "interpolation-03.png",
             "interpolation.mid",
             "sample-07.wav",
+            "grid.png",
+            "grid.mid",
         ] {
             assert!(is_generated(name), "{name}");
         }

@@ -287,6 +287,20 @@ impl Gan {
             .forward_t(&z.f_to_device(self.device)?, false)
     }
 
+    /// G's output for pieces of several phrases, latents `z` `[n, phrases, latent]`, in
+    /// evaluation mode without gradient: `[n, tracks, phrases · bars, steps, pitches]` in (0, 1)
+    /// on the networks' device (see [`crate::Generator::forward_long_t`]; one phrase is
+    /// [`Gan::probabilities`]).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for latents of the wrong shape; [`Error::Config`] for several phrases of
+    /// a phrase generator; [`Error::Torch`] from libtorch.
+    pub fn piece_probabilities(&self, z: &Tensor) -> Result<Tensor, Error> {
+        let _guard = tch::no_grad_guard();
+        self.generator
+            .forward_long_t(&z.f_to_device(self.device)?, false)
+    }
+
     /// The refiner's output for `x` (G's output) in evaluation mode, without gradient: exactly
     /// 0 or 1, same shape. Stochastic binary neurons draw from libtorch's generator.
     ///

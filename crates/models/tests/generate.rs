@@ -9,12 +9,12 @@ use std::sync::Mutex;
 use museroll_core::dataset::{self, BuildOptions, NoProgress, Windows};
 use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
 use museroll_models::generate::{
-    latents, Binarize, GenerateOptions, Interpolation, Run, MAX_SAMPLES,
+    latents, Binarize, GenerateOptions, Interpolation, LatentGrid, Run, MAX_SAMPLES,
 };
 use museroll_models::train::{
     Gan, Observer, Outcome, Stage, StepReport, Strategy, TrainConfig, Trainer,
 };
-use museroll_models::{BinaryMuseGanConfig, BinaryNeuronKind};
+use museroll_models::{BinaryMuseGanConfig, BinaryNeuronKind, GeneratorKind, LatentStructure};
 use tch::{Device, Tensor};
 
 /// libtorch's random generator is global: runs in parallel threads would re-seed each other.
@@ -101,11 +101,8 @@ fn cells(t: &Tensor) -> Vec<u8> {
 
 fn options(n: usize, seed: u64, binarize: Option<Binarize>) -> GenerateOptions {
     GenerateOptions {
-        n,
-        seed,
         binarize,
-        interpolation: None,
-        force: false,
+        ..GenerateOptions::new(n, seed)
     }
 }
 
@@ -258,7 +255,8 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
     assert!(picture.width() > 100 && picture.height() > 100);
     let md = std::fs::read_to_string(out("a").join("metrics.md")).unwrap();
     assert!(
-        md.contains("3 samples, seed 9, binarization bs") && md.contains(&generated.table),
+        md.contains("3 samples of 2 bars, seed 9, binarization bs")
+            && md.contains(&generated.table),
         "{md}"
     );
 
@@ -513,4 +511,235 @@ fn bad_weights_requests_and_outputs_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("sub: cannot be created"), "{err}");
+}
+
+/// The rows of a `[n, latent]` tensor.
+fn rows(z: &Tensor) -> Vec<Vec<f32>> {
+    (0..z.size()[0])
+        .map(|i| Vec::<f32>::try_from(&z.get(i)).unwrap())
+        .collect()
+}
+
+/// A temporal (hybrid) run: pieces longer than a phrase continue the bar sequence phrase by
+/// phrase (each phrase is what one phrase's latents make, the refiner works per phrase), and
+/// 2-D grids move the latent groups separately. A phrase generator refuses both.
+#[test]
+fn long_pieces_and_latent_grids_of_a_temporal_run() {
+    let _serial = lock();
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let model = BinaryMuseGanConfig::tiny_hybrid();
+    assert_eq!(model.binary_neuron, BinaryNeuronKind::Dbn);
+    let run_dir = tiny_run(dir.path(), &data, "hybrid", model);
+    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
+    assert_eq!(run.phrase_bars(), 2);
+    // Layout of the flat latent: shared 0..8, private 8..24, temporal shared 24..32, temporal
+    // private 32..48.
+    let z = run.piece_latents(3, 2, 5, 0.5).unwrap();
+    assert_eq!(z.size(), [2, 3, 48]);
+    let first = latents(3, 2, 48);
+    for i in 0..2i64 {
+        let piece = rows(&z.get(i));
+        assert_eq!(piece[0], first[i as usize * 48..(i as usize + 1) * 48]);
+        for phrase in &piece[1..] {
+            assert_eq!(
+                phrase[..24],
+                piece[0][..24],
+                "time-independent latents kept"
+            );
+        }
+        assert_ne!(piece[1][24..], piece[0][24..]);
+        assert_ne!(piece[2][24..], piece[1][24..]);
+    }
+    for binarize in [Binarize::Hard, Binarize::Refiner] {
+        let long = run.sample(&z, binarize, 3).unwrap();
+        assert_eq!(long.size(), [2, 2, 6, 8, 24], "{binarize}");
+        // Phrase p of piece i is the one-phrase sample of phrase 0's time-independent latents
+        // and phrase p's time-dependent ones (the refiner refines phrase by phrase).
+        for p in 0..3i64 {
+            let single = Tensor::cat(
+                &[
+                    z.select(1, 0).narrow(1, 0, 24),
+                    z.select(1, p).narrow(1, 24, 24),
+                ],
+                1,
+            );
+            let phrase = run.sample(&single, binarize, 3).unwrap();
+            assert_eq!(
+                cells(&long.narrow(2, 2 * p, 2)),
+                cells(&phrase),
+                "{binarize}, phrase {p}"
+            );
+        }
+    }
+
+    let out = dir.path().join("long");
+    let mut o = options(2, 3, Some(Binarize::Bernoulli));
+    o.bars = Some(5);
+    o.continuity = 0.5;
+    run.generate(&o, &out).unwrap();
+    let two = museroll_core::io::ReadOptions {
+        resolution: Resolution::new(2).unwrap(),
+    };
+    let (npz, _) = museroll_core::io::read_file(&out.join("samples.npz"), &two).unwrap();
+    assert_eq!(
+        npz.len(),
+        2 * 5 * 8,
+        "two pieces of 5 bars, cut from 3 phrases"
+    );
+    let expected = cells(
+        &run.sample(&z, Binarize::Bernoulli, 3)
+            .unwrap()
+            .narrow(2, 0, 5),
+    );
+    let (song, _) = museroll_core::io::read_file(&out.join("sample-01.mid"), &two).unwrap();
+    assert_eq!(song.tracks[1].name, "Piano");
+    let piano: Vec<u8> = (0..40)
+        .flat_map(|s| (60..84).map(move |p| (s, p)))
+        .map(|(s, p)| u8::from(song.tracks[1].roll.get(s, Pitch::new(p).unwrap()) > 0))
+        .collect();
+    let piece = &expected[2 * 40 * 24..];
+    assert_eq!(piano, piece[40 * 24..], "sample 1's piano part");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(
+        (json["bars"].as_u64(), json["continuity"].as_f64()),
+        (Some(5), Some(0.5))
+    );
+    let md = std::fs::read_to_string(out.join("metrics.md")).unwrap();
+    assert!(
+        md.contains("2 samples of 5 bars (3 phrases of 2, continuity 0.5), seed 3"),
+        "{md}"
+    );
+
+    // Grids: the corners are the two seeds' latents and their mixtures.
+    let a = latents(41, 1, 48);
+    let b = latents(42, 1, 48);
+    let mix = |rows_from: &[f32], columns_from: &[f32], rows_group: &[std::ops::Range<usize>]| {
+        (0..48)
+            .map(|i| {
+                if rows_group.iter().any(|r| r.contains(&i)) {
+                    rows_from[i]
+                } else {
+                    columns_from[i]
+                }
+            })
+            .collect::<Vec<f32>>()
+    };
+    for (grid, rows_group) in [
+        (LatentGrid::InterIntra, vec![0..8, 24..32]),
+        (LatentGrid::FixedTemporal, vec![0..8, 8..24]),
+    ] {
+        let g = rows(&run.grid(41, Interpolation::Slerp, grid, 3).unwrap());
+        assert_eq!(g.len(), 9);
+        assert_eq!(g[0], a, "{grid}");
+        assert_eq!(g[8], b, "{grid}");
+        assert_eq!(g[2], mix(&a, &b, &rows_group), "{grid}: top right");
+        assert_eq!(g[6], mix(&b, &a, &rows_group), "{grid}: bottom left");
+        // With lerp the diagonal is the path.
+        let diagonal = rows(&run.grid(41, Interpolation::Lerp, grid, 3).unwrap());
+        let path = rows(&run.path(41, Interpolation::Lerp, 3).unwrap());
+        assert_eq!(
+            [&diagonal[0], &diagonal[4], &diagonal[8]],
+            [&path[0], &path[1], &path[2]]
+        );
+    }
+    let out = dir.path().join("grid");
+    let mut o = options(1, 41, Some(Binarize::Bernoulli));
+    o.interpolation = Some((Interpolation::Slerp, 3));
+    o.grid = Some(LatentGrid::InterIntra);
+    let generated = run.generate(&o, &out).unwrap();
+    assert!(generated
+        .notes
+        .iter()
+        .any(|n| n.contains("rows move the inter-track")));
+    let (song, _) = museroll_core::io::read_file(&out.join("grid.mid"), &two).unwrap();
+    assert_eq!(
+        song.len(),
+        9 * 3 * 8,
+        "9 phrases of 2 bars, a bar of rest after each"
+    );
+    let picture = image::open(out.join("grid.png")).unwrap();
+    assert!(picture.width() > 1000, "three columns: {}", picture.width());
+    for bad in [0, 17] {
+        let mut o = o;
+        o.interpolation = Some((Interpolation::Lerp, bad));
+        let err = run
+            .generate(&o, &dir.path().join("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a latent grid has 2 to 16 steps"), "{err}");
+    }
+    o.interpolation = None;
+    let err = o.validate().unwrap_err().to_string();
+    assert!(err.contains("needs an interpolation"), "{err}");
+
+    // A jamming model has no inter-track latents.
+    let jamming = BinaryMuseGanConfig {
+        latent: 32,
+        generator: GeneratorKind::Temporal {
+            structure: LatentStructure::Jamming,
+            shared: 0,
+            private: 8,
+            temporal_shared: 0,
+            temporal_private: 8,
+            bar_channels: 64,
+            temporal_channels: 16,
+        },
+        ..BinaryMuseGanConfig::tiny()
+    };
+    let jam = Run::open(
+        &tiny_run(dir.path(), &data, "jam", jamming),
+        None,
+        Device::Cpu,
+    )
+    .unwrap();
+    let err = jam
+        .grid(1, Interpolation::Lerp, LatentGrid::InterIntra, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no inter-track latents"), "{err}");
+    assert_eq!(
+        jam.grid(1, Interpolation::Lerp, LatentGrid::FixedTemporal, 3)
+            .unwrap()
+            .size(),
+        [9, 32]
+    );
+
+    // A phrase generator makes one phrase per latent.
+    let plain = Run::open(
+        &tiny_run(dir.path(), &data, "plain", BinaryMuseGanConfig::tiny()),
+        None,
+        Device::Cpu,
+    )
+    .unwrap();
+    let mut o = options(1, 1, None);
+    o.bars = Some(3);
+    let err = plain
+        .generate(&o, &dir.path().join("y"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("longer pieces need a temporal generator"),
+        "{err}"
+    );
+    assert!(!dir.path().join("y").exists() && !dir.path().join("y.partial").exists());
+    o.bars = Some(1);
+    plain.generate(&o, &dir.path().join("one-bar")).unwrap();
+    let err = plain
+        .grid(1, Interpolation::Lerp, LatentGrid::FixedTemporal, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs a temporal generator"), "{err}");
+    for bars in [0, 257] {
+        let mut o = o;
+        o.bars = Some(bars);
+        let err = o.validate().unwrap_err().to_string();
+        assert!(err.contains("a piece has 1 to 256 bars"), "{err}");
+    }
+    for continuity in [-0.1, 1.0, f64::NAN] {
+        let mut o = o;
+        o.continuity = continuity;
+        assert!(o.validate().is_err(), "{continuity}");
+    }
 }

@@ -625,7 +625,10 @@ impl Trainer {
             .dir
             .join(SAMPLES_DIR)
             .join(format!("step-{:08}", self.step));
-        write_file(&stem.with_extension("png"), &sheet_png(&items, columns)?)?;
+        write_file(
+            &stem.with_extension("png"),
+            &sheet_png(&items, columns, shape.bars)?,
+        )?;
         let midi = chained_midi(&cells, shape, self.tracks(), self.config.tempo, 1)?;
         write_file(&stem.with_extension("mid"), &midi)
     }
