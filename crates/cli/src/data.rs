@@ -225,7 +225,13 @@ impl BuildArgs {
         if let Some(seed) = self.seed {
             o.seed = seed;
         }
-        o.validate()?;
+        match &self.options {
+            // A bad value may come from the file: name it.
+            Some(path) => o
+                .validate()
+                .with_context(|| format!("{} (with the flags)", path.display()))?,
+            None => o.validate()?,
+        }
         Ok(o)
     }
 }

@@ -611,9 +611,21 @@ fn build_refuses_bad_outputs_options_and_inputs() {
     assert!(!partial.exists());
     std::fs::create_dir(dir.path().join("mine.partial")).unwrap();
     std::fs::write(dir.path().join("mine.partial/thesis.tex"), b"precious").unwrap();
-    let message = err(&[input], &dir.path().join("mine"), &small());
+    let message = err(
+        std::slice::from_ref(&input),
+        &dir.path().join("mine"),
+        &small(),
+    );
     assert!(message.contains("not replacing it"), "{message}");
     assert!(dir.path().join("mine.partial/thesis.tex").exists());
+    // An output that cannot be created is named as given, not by its temporary sibling.
+    let unwritable = dir.path().join("no-such-parent").join("sub").join("ds");
+    std::fs::write(dir.path().join("no-such-parent"), b"a file").unwrap();
+    let message = err(&[input], &unwritable, &small());
+    assert!(
+        message.starts_with(&format!("{}: ", unwritable.display())),
+        "{message}"
+    );
 }
 
 #[test]

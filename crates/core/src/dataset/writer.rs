@@ -38,7 +38,7 @@ impl Writer {
             .in_file(out));
         }
         let partial = partial_path(out);
-        let prepare = || -> Result<File> {
+        let prepare = || -> Result<()> {
             if partial.exists() {
                 let ours = std::fs::read_dir(&partial)?.all(|entry| {
                     entry.is_ok_and(|e| {
@@ -55,10 +55,13 @@ impl Writer {
                 }
                 std::fs::remove_dir_all(&partial)?;
             }
-            std::fs::create_dir_all(&partial)?;
-            Ok(File::create(partial.join(PHRASES_FILE))?)
+            Ok(())
         };
-        let file = prepare().map_err(|e| e.in_file(&partial))?;
+        prepare().map_err(|e| e.in_file(&partial))?;
+        // The user named `out`, not its temporary sibling: a failure to create it names `out`.
+        let file = std::fs::create_dir_all(&partial)
+            .and_then(|()| File::create(partial.join(PHRASES_FILE)))
+            .map_err(|e| Error::Io(e).in_file(out))?;
         Ok(Writer {
             out: out.to_path_buf(),
             partial,
