@@ -232,6 +232,11 @@ impl Private {
             .collect()
     }
 
+    /// Sets the output batch norm's bias (one value per output channel).
+    pub(crate) fn set_output_bias(&mut self, values: &[f64]) -> Result<(), Error> {
+        self.merged.set_output_bias(values)
+    }
+
     fn output_shape(&self) -> &[i64] {
         self.merged.output_shape()
     }
@@ -532,6 +537,34 @@ impl Generator {
         Ok(x.f_reshape([batch, phrases, tracks, bars, steps, pitches])?
             .f_permute([0, 2, 1, 3, 4, 5])?
             .f_reshape([batch, tracks, phrases * bars, steps, pitches])?)
+    }
+
+    /// Sets where each track's output starts: the bias (β) of the batch norm before the output
+    /// sigmoid, one value per track. With `logit(d)` for a track whose cells are on with
+    /// density `d` in the data, an untrained generator already outputs about `d` instead of
+    /// ½ — so training spends its first steps on music rather than on learning that most
+    /// cells are silent (a batch-norm bias moves by about the learning rate per Adam step, so
+    /// from 0 to logit(0.02) ≈ −3.9 it takes thousands of steps).
+    ///
+    /// # Errors
+    /// [`Error::Config`] unless there is one value per track; [`Error::Torch`] from libtorch.
+    pub fn set_output_bias(&mut self, values: &[f64]) -> Result<(), Error> {
+        let tracks = self.summary.output_shape.first().copied().unwrap_or(0);
+        if values.len() as i64 != tracks {
+            return Err(Error::Config(format!(
+                "{} output biases for {tracks} tracks",
+                values.len()
+            )));
+        }
+        match &mut self.body {
+            GeneratorBody::Phrase { private, .. } => {
+                for (p, &v) in private.iter_mut().zip(values) {
+                    p.set_output_bias(&[v])?;
+                }
+                Ok(())
+            }
+            GeneratorBody::Temporal(g) => g.set_output_bias(values),
+        }
     }
 
     /// The per-layer summary.

@@ -369,6 +369,31 @@ impl Stack {
         &self.output_shape
     }
 
+    /// Sets the bias (β) of the last block's batch norm, one value per output channel: where
+    /// the output's activation starts.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the last block has no batch norm or `values` is not one per
+    /// channel; [`Error::Torch`] from libtorch.
+    pub(crate) fn set_output_bias(&mut self, values: &[f64]) -> Result<(), Error> {
+        let bn = self
+            .blocks
+            .last_mut()
+            .and_then(|b| b.bn.as_mut())
+            .ok_or_else(|| Error::Config("the output layer has no batch norm".into()))?;
+        if bn.bias.size() != [values.len() as i64] {
+            return Err(Error::Config(format!(
+                "{} output biases for {:?} channels",
+                values.len(),
+                bn.bias.size()
+            )));
+        }
+        let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+        let new = Tensor::f_from_slice(&values)?.f_to_device(bn.bias.device())?;
+        tch::no_grad(|| bn.bias.f_copy_(&new))?;
+        Ok(())
+    }
+
     /// The summary rows, one per block.
     pub(crate) fn rows(&self) -> &[LayerSummary] {
         &self.rows

@@ -268,6 +268,21 @@ impl TemporalGenerator {
         Ok((generator, rows))
     }
 
+    /// Sets the output batch norms' biases, one per track (see
+    /// [`crate::Generator::set_output_bias`]): the composer's one bar generator has a channel
+    /// per track, the others one generator per track.
+    pub(crate) fn set_output_bias(&mut self, values: &[f64]) -> Result<(), Error> {
+        if let [bar] = self.bar.as_mut_slice() {
+            if self.structure == LatentStructure::Composer {
+                return bar.streams.set_output_bias(values);
+            }
+        }
+        for (bar, &v) in self.bar.iter_mut().zip(values) {
+            bar.streams.set_output_bias(&[v])?;
+        }
+        Ok(())
+    }
+
     /// The number of time-independent entries at the start of the flat latent: `shared`, then
     /// `private` per track.
     pub(crate) fn time_independent_size(&self) -> i64 {

@@ -29,7 +29,7 @@ use crate::{gradient_penalty, BinaryMuseGanConfig, Discriminator, Error, Generat
 mod config;
 mod run;
 
-pub use config::{Loss, Strategy, TrainConfig, Warmup};
+pub use config::{Loss, OutputBias, Strategy, TrainConfig, Warmup};
 pub use run::{
     latest_checkpoint, Observer, Outcome, StepReport, Trainer, BEST_FILE, CHECKPOINTS_DIR,
     CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
@@ -233,6 +233,15 @@ impl Gan {
             Some(r) => r.set_slope(slope),
             None => Ok(()),
         }
+    }
+
+    /// Sets where G's outputs start, one batch-norm bias per track (see
+    /// [`Generator::set_output_bias`]).
+    ///
+    /// # Errors
+    /// As [`Generator::set_output_bias`].
+    pub fn set_output_bias(&mut self, values: &[f64]) -> Result<(), Error> {
+        self.generator.set_output_bias(values)
     }
 
     /// `n` latent vectors drawn from N(0, 1) with libtorch's current generator.

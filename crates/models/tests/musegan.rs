@@ -432,3 +432,27 @@ fn summary_text_shows_the_temporal_networks() {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
 }
+
+/// Every generator kind starts each track where its output bias says: in training mode the
+/// output batch norm makes the pre-activation N(β, 1), so β = logit(d) gives a mean of about d
+/// (a little more: the sigmoid is convex down there).
+#[test]
+fn output_biases_set_where_each_track_starts() {
+    let mut configs: Vec<BinaryMuseGanConfig> = STRUCTURES.iter().map(|&s| tiny(s)).collect();
+    configs.push(BinaryMuseGanConfig::tiny());
+    let (sparse, dense) = (-4.0f64, 3.0f64);
+    for cfg in configs {
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut g = Generator::new(&vs.root(), &cfg).unwrap();
+        g.set_output_bias(&[sparse, dense]).unwrap();
+        let z = Tensor::randn([16, g.latent_size()], F32);
+        let x = g.forward_t(&z, true).unwrap();
+        let mean = |t: i64| f64::try_from(x.select(1, t).mean(Kind::Double)).unwrap();
+        let (a, b) = (mean(0), mean(1));
+        assert!(a > 0.01 && a < 0.05, "{:?}: track 0 at {a}", cfg.generator);
+        assert!(b > 0.85 && b < 0.97, "{:?}: track 1 at {b}", cfg.generator);
+        let err = g.set_output_bias(&[0.0]).unwrap_err().to_string();
+        assert!(err.contains("1 output biases for 2 tracks"), "{err}");
+    }
+}

@@ -34,6 +34,25 @@ pub enum Loss {
     NonSaturating,
 }
 
+/// Where the generator's outputs start before training (the bias of the batch norm before each
+/// track's output sigmoid; see [`crate::Generator::set_output_bias`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputBias {
+    /// β = 0, as in the reference code: every cell starts at probability ½.
+    Zero,
+    /// β = logit of each track's share of active cells in the training split, so that an
+    /// untrained generator is already about as sparse as the music.
+    DataDensity,
+}
+
+impl OutputBias {
+    /// What configs written before this setting existed used.
+    fn before_the_setting() -> Self {
+        Self::Zero
+    }
+}
+
 /// The reference code's critic warm-up: `critic_steps` critic updates (instead of `n_critic`)
 /// for the first `first` generator steps and then at every `every`-th one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +121,9 @@ pub struct TrainConfig {
     pub keep_checkpoints: u32,
     /// Tempo of the sample MIDI files, quarter notes per minute.
     pub tempo: f64,
+    /// Where G's outputs start (configs without this setting: `zero`).
+    #[serde(default = "OutputBias::before_the_setting")]
+    pub output_bias: OutputBias,
     /// The networks.
     pub model: BinaryMuseGanConfig,
 }
@@ -113,8 +135,9 @@ const MAX_STEPS: u64 = 100_000_000;
 
 impl TrainConfig {
     /// The defaults for `model` trained on `data`: WGAN-GP (λ 10), Adam 1e-3 (0.5, 0.9), batch
-    /// 16 (the paper's stage 2; it used 32 in stage 1), 5 critic steps, no warm-up, two-stage with 1000 + 500 generator steps, slope 1 × 1.1
-    /// per epoch, evaluations and samples every 100 steps, checkpoints every 250 (keep 3).
+    /// 16 (the paper's stage 2; it used 32 in stage 1), 5 critic steps, no warm-up, two-stage
+    /// with 1000 + 500 generator steps, slope 1 × 1.1 per epoch, evaluations and samples every
+    /// 100 steps, checkpoints every 250 (keep 3), G's outputs starting at the data's density.
     pub fn new(model: BinaryMuseGanConfig, data: PathBuf) -> Self {
         Self {
             seed: 0,
@@ -140,6 +163,7 @@ impl TrainConfig {
             checkpoint_every: 250,
             keep_checkpoints: 3,
             tempo: 100.0,
+            output_bias: OutputBias::DataDensity,
             model,
         }
     }

@@ -34,7 +34,7 @@ use museroll_core::metrics::{
 use serde_json::json;
 use tch::{Device, Tensor};
 
-use super::{mix, stage_at, Gan, Losses, Stage, Strategy, TrainConfig};
+use super::{mix, stage_at, Gan, Losses, OutputBias, Stage, Strategy, TrainConfig};
 use crate::generate::{chained_midi, sheet_png};
 use crate::Error;
 
@@ -188,6 +188,27 @@ pub fn latest_checkpoint(run: &Path) -> Option<PathBuf> {
         .map(|(_, p)| p)
 }
 
+/// Each track's share of active cells over the training split.
+fn track_densities(data: &Dataset) -> Result<Vec<f64>, Error> {
+    let shape = data.shape();
+    let per_track = shape.bars * shape.steps_per_bar * shape.pitches;
+    let cells = data.phrase_cells();
+    let mut on = vec![0u64; shape.tracks];
+    let indices = data.split(Split::Train);
+    let mut buffer = Vec::new();
+    for chunk in indices.chunks(256) {
+        buffer.resize(chunk.len() * cells, 0u8);
+        data.read_batch(chunk, &mut buffer)?;
+        for phrase in buffer.chunks_exact(cells) {
+            for (count, track) in on.iter_mut().zip(phrase.chunks_exact(per_track)) {
+                *count += track.iter().map(|&c| u64::from(c)).sum::<u64>();
+            }
+        }
+    }
+    let total = (indices.len() * per_track).max(1) as f64;
+    Ok(on.iter().map(|&n| n as f64 / total).collect())
+}
+
 /// Checks that the dataset's phrases are what the model makes.
 fn check_data(config: &TrainConfig, data: &Dataset) -> Result<(), Error> {
     let m = data.manifest();
@@ -327,9 +348,21 @@ impl Trainer {
         Ok(trainer)
     }
 
-    /// The common part of [`Trainer::create`] and [`Trainer::resume`].
+    /// The common part of [`Trainer::create`] and [`Trainer::resume`] (a resumed run then
+    /// restores its checkpoint over the fresh networks).
     fn open(config: TrainConfig, dir: &Path, device: Device, data: Dataset) -> Result<Self, Error> {
-        let gan = Gan::new(&config, device, stage_at(&config, 0).0)?;
+        let mut gan = Gan::new(&config, device, stage_at(&config, 0).0)?;
+        if config.output_bias == OutputBias::DataDensity {
+            let logits: Vec<f64> = track_densities(&data)?
+                .iter()
+                // An empty (or full) track would ask for an infinite bias.
+                .map(|&d| {
+                    let d = d.clamp(1e-4, 1.0 - 1e-4);
+                    (d / (1.0 - d)).ln()
+                })
+                .collect();
+            gan.set_output_bias(&logits)?;
+        }
         // The fixed latents of evaluations and sample sheets, from their own seed.
         tch::manual_seed(super::seed_of(config.seed, u64::MAX, 1));
         let n = i64::from(config.eval_samples.max(config.sample_count));
