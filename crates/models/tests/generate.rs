@@ -743,3 +743,29 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
         assert!(o.validate().is_err(), "{continuity}");
     }
 }
+
+/// The models committed in `models/` (the demo's) still load with this code and generate: the
+/// chorale phrase model its 4-bar phrases, the hybrid model pieces of several phrases.
+#[test]
+fn the_committed_models_generate() {
+    let _serial = lock();
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bars) in [("chorale", 4), ("chorale-hybrid", 8)] {
+        let run = Run::open(&models.join(name), None, Device::Cpu).unwrap();
+        assert_eq!(run.phrase_bars(), 4, "{name}");
+        let mut o = options(2, 1, Some(Binarize::Hard));
+        o.bars = Some(bars);
+        let out = dir.path().join(name);
+        let generated = run.generate(&o, &out).unwrap();
+        assert_eq!(generated.report.samples, 2, "{name}");
+        // Trained models make notes: no sample of a committed model is silent.
+        let (song, _) =
+            museroll_core::io::read_file(&out.join("sample-01.mid"), &Default::default()).unwrap();
+        assert_eq!(song.tracks.len(), 4, "{name}: SATB");
+        assert!(
+            song.tracks.iter().all(|t| !t.roll.notes().is_empty()),
+            "{name}"
+        );
+    }
+}
