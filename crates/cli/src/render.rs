@@ -38,13 +38,12 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let (multitrack, _) = args.timing.read(&args.input)?;
     let (soundfont, soundfont_path) = soundfont(args.soundfont.as_deref())?;
     let audio = render_to(
-        &multitrack,
-        &args.input,
-        &args.output,
+        &[(&multitrack, &args.input, &args.output)],
         &soundfont,
         &soundfont_path,
         &options,
-    )?;
+    )?
+    .remove(0);
     eprintln!(
         "wrote {} ({:.1} s at {} Hz, SoundFont {})",
         args.output.display(),
@@ -67,20 +66,27 @@ pub fn soundfont(path: Option<&Path>) -> Result<(SoundFont, PathBuf)> {
     Ok((SoundFont::open(&path)?, path))
 }
 
-/// Plays `multitrack` (read from `input`) into the WAV file `output`.
+/// Plays each multitrack (read from its input file) into its WAV file, all together (the
+/// library synthesizes every distinct note once, in parallel). Errors name their file.
 pub fn render_to(
-    multitrack: &Multitrack,
-    input: &Path,
-    output: &Path,
+    jobs: &[(&Multitrack, &Path, &Path)],
     soundfont: &SoundFont,
     soundfont_path: &Path,
     options: &RenderOptions,
-) -> Result<Audio> {
+) -> Result<Vec<Audio>> {
+    let pieces: Vec<&Multitrack> = jobs.iter().map(|job| job.0).collect();
     // A synthesizer failure concerns the SoundFont; anything else (a piece too long), the input.
-    let audio = synth::render(multitrack, soundfont, options).map_err(|e| match e {
+    let in_file = |e: Error, input: &Path| match e {
         Error::SoundFont(_) => e.in_file(soundfont_path),
         other => other.in_file(input),
-    })?;
-    synth::write_wav(output, &audio)?;
+    };
+    let rendered = synth::render_many(&pieces, soundfont, options)
+        .map_err(|e| in_file(e, jobs.first().map_or(soundfont_path, |job| job.1)))?;
+    let mut audio = Vec::with_capacity(jobs.len());
+    for (&(_, input, output), result) in jobs.iter().zip(rendered) {
+        let result = result.map_err(|e| in_file(e, input))?;
+        synth::write_wav(output, &result)?;
+        audio.push(result);
+    }
     Ok(audio)
 }

@@ -26,6 +26,7 @@ const GEN_RELEASE_VOL_ENV: u16 = 38;
 const GEN_INSTRUMENT: u16 = 41;
 const GEN_SAMPLE_ID: u16 = 53;
 const GEN_SAMPLE_MODES: u16 = 54;
+const GEN_EXCLUSIVE_CLASS: u16 = 57;
 
 fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
     assert!(
@@ -80,6 +81,12 @@ fn sample_header(name: &str, start: u32, end: u32, loop_start: u32, loop_end: u3
 /// The test SoundFont: one preset (bank 0, program 0) playing one instrument whose single zone is
 /// the looped sine with root key 69 (A4 = 440 Hz) and a 50 ms release.
 fn tiny_sf2() -> Vec<u8> {
+    sf2_with_class(None)
+}
+
+/// The test SoundFont, its zone in `exclusive_class` when given (every key then cuts off the
+/// one before it, as a closed hi-hat cuts off an open one).
+fn sf2_with_class(exclusive_class: Option<u16>) -> Vec<u8> {
     let mut smpl: Vec<u8> = (0..SAMPLE_LEN)
         .map(|i| (16_000.0 * (2.0 * PI * i as f64 / PERIOD as f64).sin()).round() as i16)
         .flat_map(|s| s.to_le_bytes())
@@ -95,16 +102,23 @@ fn tiny_sf2() -> Vec<u8> {
         ],
     );
     let sdta = list(b"sdta", &[chunk(b"smpl", &smpl)]);
-    let igen = u16s(&[
+    let mut generators = vec![
         GEN_SAMPLE_MODES,
         1, // loop continuously
         GEN_RELEASE_VOL_ENV,
         RELEASE_TIMECENTS as u16,
+    ];
+    if let Some(class) = exclusive_class {
+        generators.extend([GEN_EXCLUSIVE_CLASS, class]);
+    }
+    let zone_generators = generators.len() as u16 / 2 + 1;
+    generators.extend([
         GEN_SAMPLE_ID,
         0, // sample 0, last in its zone as the format requires
         0,
         0, // terminal record
     ]);
+    let igen = u16s(&generators);
     let pdta = list(
         b"pdta",
         &[
@@ -123,7 +137,7 @@ fn tiny_sf2() -> Vec<u8> {
                 b"inst",
                 &[name20("Sine"), u16s(&[0]), name20("EOI"), u16s(&[1])].concat(),
             ),
-            chunk(b"ibag", &u16s(&[0, 0, 3, 0])),
+            chunk(b"ibag", &u16s(&[0, 0, zone_generators, 0])),
             chunk(b"imod", &[0u8; 10]),
             chunk(b"igen", &igen),
             chunk(
@@ -487,6 +501,149 @@ fn wav_files_round_trip_through_hound() {
     let err = synth::write_wav(&dir.path().join("out.mp3"), &audio).unwrap_err();
     assert!(err.to_string().contains("out.mp3"), "{err}");
     assert!(err.to_string().contains("use .wav"), "{err}");
+}
+
+/// The test SoundFont played by rustysynth itself, every note in one synthesizer, as a MIDI
+/// player would: note-offs then note-ons at the block boundary nearest each step (notes of one
+/// key must not overlap). Returns the left channel, rendered until the sound has died.
+fn played_together(notes: &[Note]) -> Vec<f32> {
+    let sf = std::sync::Arc::new(rustysynth::SoundFont::new(&mut &tiny_sf2()[..]).unwrap());
+    let mut settings = rustysynth::SynthesizerSettings::new(RATE as i32);
+    settings.enable_reverb_and_chorus = false;
+    let mut synth = rustysynth::Synthesizer::new(&sf, &settings).unwrap();
+    // Steps of 0.125 s: 2000 frames at 16 kHz.
+    let block = |step: usize| (step * 2000 + 32) / 64;
+    let last = notes.iter().map(|n| block(n.end)).max().unwrap();
+    let mut left = Vec::new();
+    let (mut l, mut r) = ([0f32; 64], [0f32; 64]);
+    for b in 0..last + 16_000 / 64 {
+        for n in notes.iter().filter(|n| block(n.end) == b) {
+            synth.note_off(0, i32::from(n.pitch.number()));
+        }
+        for n in notes.iter().filter(|n| block(n.start) == b) {
+            synth.note_on(0, i32::from(n.pitch.number()), i32::from(n.velocity));
+        }
+        synth.render(&mut l, &mut r);
+        left.extend_from_slice(&l);
+    }
+    left
+}
+
+#[test]
+fn mixing_notes_synthesized_alone_equals_playing_them_together() {
+    let sf = soundfont();
+    // A chord, a melody over it and a repeated key, at several velocities.
+    let notes = [
+        note(57, 0, 8, 90),
+        note(64, 0, 4, 70),
+        note(64, 4, 8, 100),
+        note(69, 1, 3, 120),
+        note(72, 3, 6, 60),
+        note(76, 5, 7, 110),
+    ];
+    let audio = synth::render(&piece(vec![track(false, 8, &notes)]), &sf, &dry()).unwrap();
+    let reference = played_together(&notes);
+    let reference_peak = reference.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let left_peak = audio.left().iter().fold(0f32, |m, x| m.max(x.abs()));
+    let scale = left_peak / reference_peak;
+    // Both normalised alike: sample by sample, the same signal.
+    let worst = audio
+        .left()
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b * scale).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-5, "largest difference {worst}");
+    // And the rendering lasts as long as the reference sounds (within its −80 dB cut).
+    let reference_end = reference
+        .iter()
+        .rposition(|x| x.abs() > reference_peak * 1e-4)
+        .unwrap();
+    assert!(
+        audio.frames().abs_diff(reference_end + 1) <= 64,
+        "{} frames vs {}",
+        audio.frames(),
+        reference_end + 1
+    );
+}
+
+#[test]
+fn several_pieces_render_as_each_alone_and_a_bad_one_fails_alone() {
+    let sf = soundfont();
+    let a = piece(vec![track(
+        false,
+        8,
+        &[note(69, 0, 4, 100), note(72, 2, 8, 90)],
+    )]);
+    let b = piece(vec![track(
+        false,
+        6,
+        &[note(72, 2, 8, 90), note(57, 0, 6, 64)],
+    )]);
+    let mut long = piece(vec![track(false, 4, &[note(60, 0, 1, 100)])]);
+    long.set_tempos([Tempo { step: 0, qpm: 1e-6 }]).unwrap();
+    let all = synth::render_many(&[&a, &long, &b], &sf, &dry()).unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all[0].as_ref().unwrap(),
+        &synth::render(&a, &sf, &dry()).unwrap()
+    );
+    assert!(matches!(all[1], Err(Error::Invalid(_))));
+    assert_eq!(
+        all[2].as_ref().unwrap(),
+        &synth::render(&b, &sf, &dry()).unwrap()
+    );
+    // Options are checked before anything is rendered.
+    let bad = RenderOptions {
+        sample_rate: 1,
+        ..dry()
+    };
+    assert!(synth::render_many(&[&a], &sf, &bad).is_err());
+}
+
+#[test]
+fn the_reverb_adds_a_decaying_tail_and_keeps_the_pitch() {
+    let sf = soundfont();
+    // A quarter-second A4, then silence to the end of the 1-second piece.
+    let m = piece(vec![track(false, 8, &[note(69, 0, 2, 100)])]);
+    let dry_audio = synth::render(&m, &sf, &dry()).unwrap();
+    let wet = RenderOptions {
+        reverb: true,
+        ..dry()
+    };
+    let wet_audio = synth::render(&m, &sf, &wet).unwrap();
+    // Dry, the note's 50 ms release is over by 0.35 s; the reverb still sounds, decaying.
+    assert_eq!(rms(&dry_audio, 0.35, 0.6), 0.0);
+    let (early, late) = (rms(&wet_audio, 0.35, 0.6), rms(&wet_audio, 1.2, 1.45));
+    assert!(early > 1e-3, "{early}");
+    assert!(late < early / 4.0 && late > 0.0, "{early} then {late}");
+    // The dry piece lasts its steps; the reverb rings on after them. The channels differ (the
+    // right channel's delays are longer).
+    assert_eq!(dry_audio.seconds(), 1.0);
+    assert!(wet_audio.seconds() > 1.5, "{} s", wet_audio.seconds());
+    assert_ne!(wet_audio.left(), wet_audio.right());
+    // The note itself still sounds at 440 Hz.
+    let peak = spectral_peak(&wet_audio, 0.05, 0.25);
+    assert!((peak - 440.0).abs() <= 2.0, "{peak} Hz");
+}
+
+#[test]
+fn a_note_of_an_exclusive_class_cuts_off_the_one_before() {
+    // A4 held for steps 0–8, E5 from step 4: with an exclusive class, A4 stops at step 4.
+    let notes = [note(69, 0, 8, 100), note(76, 4, 8, 100)];
+    let m = piece(vec![track(false, 8, &notes)]);
+    let free = synth::render(&m, &SoundFont::from_bytes(&tiny_sf2()).unwrap(), &dry()).unwrap();
+    let classed = SoundFont::from_bytes(&sf2_with_class(Some(1))).unwrap();
+    let cut = synth::render(&m, &classed, &dry()).unwrap();
+    for audio in [&free, &cut] {
+        assert!(energy_at(audio, 440.0, 0.1, 0.45) > 1.0);
+        assert!(energy_at(audio, 659.26, 0.6, 0.95) > 1.0);
+    }
+    let (a_free, a_cut) = (
+        energy_at(&free, 440.0, 0.6, 0.95),
+        energy_at(&cut, 440.0, 0.6, 0.95),
+    );
+    assert!(a_free > 1.0 && a_cut < a_free * 1e-4, "{a_free} vs {a_cut}");
 }
 
 // ---------------------------------------------------------------------------------------------
