@@ -903,30 +903,36 @@ fn check_links(
 /// Encodes `audio` as a WAV file: 16-bit PCM, stereo, at its sample rate (the canonical 44-byte
 /// RIFF header, then the interleaved samples).
 pub fn encode_wav(audio: &Audio) -> Result<Vec<u8>> {
-    let data = audio
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: audio.sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let samples = audio
         .frames()
-        .checked_mul(4)
-        .and_then(|n| u32::try_from(n).ok().filter(|n| *n <= u32::MAX - 36))
+        .checked_mul(2)
+        .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| Error::Invalid("WAV: too long for a WAV file (4 GB)".into()))?;
-    let mut bytes = Vec::with_capacity(44 + data as usize);
-    let u32le = |bytes: &mut Vec<u8>, v: u32| bytes.extend_from_slice(&v.to_le_bytes());
-    bytes.extend_from_slice(b"RIFF");
-    u32le(&mut bytes, 36 + data);
-    bytes.extend_from_slice(b"WAVEfmt ");
-    u32le(&mut bytes, 16); // the format chunk's size
-    bytes.extend_from_slice(&[1, 0, 2, 0]); // PCM, two channels
-    u32le(&mut bytes, audio.sample_rate);
-    u32le(&mut bytes, audio.sample_rate * 4); // bytes per second
-    bytes.extend_from_slice(&[4, 0, 16, 0]); // bytes per frame, bits per sample
-    bytes.extend_from_slice(b"data");
-    u32le(&mut bytes, data);
+    let mut cursor = Cursor::new(Vec::with_capacity(44 + audio.frames() * 4));
+    let mut writer = hound::WavWriter::new(&mut cursor, spec).map_err(wav_error)?;
+    // hound's 16-bit writer: a buffer of the known length, no per-sample checks.
+    let mut fast = writer.get_i16_writer(samples);
     for (&l, &r) in audio.left.iter().zip(&audio.right) {
         for x in [l, r] {
-            let sample = (x.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16;
-            bytes.extend_from_slice(&sample.to_le_bytes());
+            fast.write_sample((x.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16);
         }
     }
-    Ok(bytes)
+    fast.flush().map_err(wav_error)?;
+    writer.finalize().map_err(wav_error)?;
+    Ok(cursor.into_inner())
+}
+
+fn wav_error(error: hound::Error) -> Error {
+    match error {
+        hound::Error::IoError(e) => Error::Io(e),
+        other => Error::Invalid(format!("WAV: {other}")),
+    }
 }
 
 /// Refuses an output path whose extension is not `.wav` (case-insensitive), naming the file.
