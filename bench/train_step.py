@@ -175,7 +175,9 @@ class Block(nn.Module):
         if s.core == "dense":
             h = F.linear(x.flatten(1), self.weight, self.bias)
         elif s.core == "conv":
-            if self.ops == "museroll" and s.kernel[0] == 1 and s.stride[0] == 1:
+            if self.ops == "museroll" and s.kernel == s.stride:
+                h = patch_conv(x, self.weight, self.bias)
+            elif self.ops == "museroll" and s.kernel[0] == 1 and s.stride[0] == 1:
                 h = barwise_conv(x, self.weight, self.bias, s.stride[1:])
             else:
                 h = F.conv3d(x, self.weight, self.bias, s.stride)
@@ -194,7 +196,7 @@ class Block(nn.Module):
         elif s.act == "sigmoid":
             h = torch.sigmoid(h)
         elif s.act == "lrelu":
-            h = torch.maximum(h, h * LEAKY_SLOPE) if self.ops == "museroll" else F.leaky_relu(h, LEAKY_SLOPE)
+            h = museroll_leaky_relu(h) if self.ops == "museroll" else F.leaky_relu(h, LEAKY_SLOPE)
         return h
 
     def n_params(self):
@@ -208,16 +210,56 @@ def _numel(shape):
     return n
 
 
+def museroll_leaky_relu(x):
+    """``max(x, 0.2·x)`` as ``x · s`` with the constant slope ``s = 0.4·(sign(x) + 1.5)``
+    (layers.rs): 1 above 0, 0.2 below, 0.6 at 0 (``maximum``'s derivative at its tie)."""
+    with torch.no_grad():
+        s = x.sign().add_(1.5).mul_(0.4)
+    return x * s
+
+
+def product(bias, a, b):
+    """``bias + a × b``; with one output column a matrix-vector product (layers.rs)."""
+    if b.shape[1] == 1:
+        return (a.mv(b.squeeze(1)) + bias).unsqueeze(1)
+    return torch.addmm(bias, a, b)
+
+
+def channels_last(x):
+    """``[B, C, D, H, W]`` → the ``[B, D, H, W, C]`` view (free on channels-last strides)."""
+    return x.permute(0, 2, 3, 4, 1)
+
+
+def channels_first(y):
+    """``[B, D, H, W, C]`` → the ``[B, C, D, H, W]`` view, keeping channels-last strides."""
+    return y.permute(0, 4, 1, 2, 3)
+
+
 def tiling_tconv(x, weight, bias):
-    """Kernel = stride transposed conv as ``[B·D·H·W, C] × [C, O·kd·kh·kw]`` (layers.rs)."""
+    """Kernel = stride transposed conv as ``[B·D·H·W, C] × [C, kd·kh·kw·O]`` in channels-last
+    layout (layers.rs); the output has channels-last strides."""
     b, c, d, h, w = x.shape
     _, o, kd, kh, kw = weight.shape
-    y = (x.permute(0, 2, 3, 4, 1).reshape(b * d * h * w, c)
-         .matmul(weight.reshape(c, o * kd * kh * kw))
-         .reshape(b, d, h, w, o, kd, kh, kw)
-         .permute(0, 4, 1, 5, 2, 6, 3, 7)
-         .reshape(b, o, d * kd, h * kh, w * kw))
-    return y + bias.view(1, o, 1, 1, 1)
+    k = kd * kh * kw
+    y = product(bias.repeat(k), channels_last(x).reshape(b * d * h * w, c),
+                weight.permute(0, 2, 3, 4, 1).reshape(c, k * o))
+    y = (y.reshape(b, d, h, w, kd, kh, kw, o)
+         .permute(0, 1, 4, 2, 5, 3, 6, 7)
+         .reshape(b, d * kd, h * kh, w * kw, o))
+    return channels_first(y)
+
+
+def patch_conv(x, weight, bias):
+    """Kernel = stride conv as ``[patches, kd·kh·kw·C] × [kd·kh·kw·C, O]`` in channels-last
+    layout (layers.rs); the output has channels-last strides."""
+    b, c, d, h, w = x.shape
+    o, _, kd, kh, kw = weight.shape
+    d2, h2, w2 = d // kd, h // kh, w // kw
+    patches = (channels_last(x).reshape(b, d2, kd, h2, kh, w2, kw, c)
+               .permute(0, 1, 3, 5, 2, 4, 6, 7)
+               .reshape(b * d2 * h2 * w2, kd * kh * kw * c))
+    y = product(bias, patches, weight.permute(2, 3, 4, 1, 0).reshape(kd * kh * kw * c, o))
+    return channels_first(y.reshape(b, d2, h2, w2, o))
 
 
 def barwise_conv(x, weight, bias, stride):
