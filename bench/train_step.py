@@ -171,6 +171,17 @@ class Block(nn.Module):
         self.op += {"none": "", "relu": " + ReLU", "lrelu": " + LReLU", "sigmoid": " + sigmoid"}[s.act]
 
     def forward(self, x):
+        return self.finish(self.core(x))
+
+    def pointwise(self):
+        """``[in, out]`` weight matrix of a 1×1×1 stride-1 (t)conv, else None (layers.rs)."""
+        s = self.spec
+        if s.core in ("conv", "tconv") and s.kernel == (1, 1, 1) and s.stride == (1, 1, 1):
+            w = self.weight.flatten(1)
+            return w if s.core == "tconv" else w.t()
+        return None
+
+    def core(self, x):
         s = self.spec
         if s.core == "dense":
             h = F.linear(x.flatten(1), self.weight, self.bias)
@@ -188,6 +199,10 @@ class Block(nn.Module):
                 h = F.conv_transpose3d(x, self.weight, self.bias, s.stride)
         else:
             h = x.reshape(x.shape[0], *s.shape)
+        return h
+
+    def finish(self, h):
+        s = self.spec
         if s.bn:
             h = F.batch_norm(h, self.running_mean, self.running_var, self.bn_weight, self.bn_bias,
                              self.training, BN_MOMENTUM, BN_EPS)
@@ -219,9 +234,10 @@ def museroll_leaky_relu(x):
 
 
 def product(bias, a, b):
-    """``bias + a × b``; with one output column a matrix-vector product (layers.rs)."""
+    """``bias + a × b`` (bias ``[m]`` or ``[n, m]``); with one output column a matrix-vector
+    product (layers.rs)."""
     if b.shape[1] == 1:
-        return (a.mv(b.squeeze(1)) + bias).unsqueeze(1)
+        return a.mv(b.squeeze(1)).unsqueeze(1) + bias
     return torch.addmm(bias, a, b)
 
 
@@ -291,6 +307,24 @@ class Stack(nn.Module):
             x = b(x)
         return x
 
+    def forward_cat(self, parts):
+        """``forward(cat(parts, 1))``; with ``--ops museroll`` and a pointwise first block as
+        a sum of one product per part, without the concatenation (layers.rs)."""
+        first = self.blocks[0]
+        w = first.pointwise() if first.ops == "museroll" else None
+        if w is None:
+            return self.forward(torch.cat(parts, 1))
+        acc, offset = first.bias, 0
+        for p in parts:
+            c = p.shape[1]
+            acc = product(acc, channels_last(p).reshape(-1, c), w[offset:offset + c])
+            offset += c
+        b, _, *rest = parts[0].shape
+        x = first.finish(channels_first(acc.reshape(b, *rest, w.shape[1])))
+        for blk in self.blocks[1:]:
+            x = blk(x)
+        return x
+
 
 class Private(nn.Module):
     """Per-track pitch-time and time-pitch streams, concatenated and merged."""
@@ -306,7 +340,7 @@ class Private(nn.Module):
         self.out_shape = self.merged.out_shape
 
     def forward(self, x):
-        return self.merged(torch.cat([self.pitch_time(x), self.time_pitch(x)], 1))
+        return self.merged.forward_cat([self.pitch_time(x), self.time_pitch(x)])
 
 
 # ----------------------------------------------------------------------------- networks
