@@ -24,9 +24,11 @@ and are checked layer by layer against that JSON (name, output shape, parameter 
 so a difference from museroll's architecture stops the script with ``MISMATCH``.
 
 ``--ops museroll`` (default) runs the same libtorch operations as crates/models/src/layers.rs:
-a kernel = stride transposed convolution as one matrix product, a convolution with bar kernel
-and stride 1 as a 2-D convolution over (steps, pitches) with the bars in the batch, the leaky
-ReLU as ``max(x, 0.2·x)``; so the Rust/Python comparison measures the bindings, not the choice
+kernel = stride convolutions and transposed convolutions as one matrix product in channels-last
+layout (``mv`` for one output channel), other convolutions with bar kernel and stride 1 as a 2-D
+convolution over (steps, pitches) with the bars in the batch, the pitch-time/time-pitch merge as
+one product per stream summed (no concatenation), the leaky ReLU as ``x · s`` with the constant
+slope ``s = 0.4·(sign(x) + 1.5)``; so the Rust/Python comparison measures the bindings, not the choice
 of operations. ``--ops torch`` uses PyTorch's own ``conv3d``/``conv_transpose3d``/``leaky_relu``
 everywhere (what a straightforward port would do), same parameters and results.
 
