@@ -24,9 +24,11 @@ and are checked layer by layer against that JSON (name, output shape, parameter 
 so a difference from museroll's architecture stops the script with ``MISMATCH``.
 
 ``--ops museroll`` (default) runs the same libtorch operations as crates/models/src/layers.rs:
-a kernel = stride transposed convolution as one matrix product, a convolution with bar kernel
-and stride 1 as a 2-D convolution over (steps, pitches) with the bars in the batch, the leaky
-ReLU as ``max(x, 0.2·x)``; so the Rust/Python comparison measures the bindings, not the choice
+kernel = stride convolutions and transposed convolutions as one matrix product in channels-last
+layout (``mv`` for one output channel), other convolutions with bar kernel and stride 1 as a 2-D
+convolution over (steps, pitches) with the bars in the batch, the pitch-time/time-pitch merge as
+one product per stream summed (no concatenation), the leaky ReLU as ``x · s`` with the constant
+slope ``s = 0.4·(sign(x) + 1.5)``; so the Rust/Python comparison measures the bindings, not the choice
 of operations. ``--ops torch`` uses PyTorch's own ``conv3d``/``conv_transpose3d``/``leaky_relu``
 everywhere (what a straightforward port would do), same parameters and results.
 
@@ -171,11 +173,24 @@ class Block(nn.Module):
         self.op += {"none": "", "relu": " + ReLU", "lrelu": " + LReLU", "sigmoid": " + sigmoid"}[s.act]
 
     def forward(self, x):
+        return self.finish(self.core(x))
+
+    def pointwise(self):
+        """``[in, out]`` weight matrix of a 1×1×1 stride-1 (t)conv, else None (layers.rs)."""
+        s = self.spec
+        if s.core in ("conv", "tconv") and s.kernel == (1, 1, 1) and s.stride == (1, 1, 1):
+            w = self.weight.flatten(1)
+            return w if s.core == "tconv" else w.t()
+        return None
+
+    def core(self, x):
         s = self.spec
         if s.core == "dense":
             h = F.linear(x.flatten(1), self.weight, self.bias)
         elif s.core == "conv":
-            if self.ops == "museroll" and s.kernel[0] == 1 and s.stride[0] == 1:
+            if self.ops == "museroll" and s.kernel == s.stride:
+                h = patch_conv(x, self.weight, self.bias)
+            elif self.ops == "museroll" and s.kernel[0] == 1 and s.stride[0] == 1:
                 h = barwise_conv(x, self.weight, self.bias, s.stride[1:])
             else:
                 h = F.conv3d(x, self.weight, self.bias, s.stride)
@@ -186,6 +201,10 @@ class Block(nn.Module):
                 h = F.conv_transpose3d(x, self.weight, self.bias, s.stride)
         else:
             h = x.reshape(x.shape[0], *s.shape)
+        return h
+
+    def finish(self, h):
+        s = self.spec
         if s.bn:
             h = F.batch_norm(h, self.running_mean, self.running_var, self.bn_weight, self.bn_bias,
                              self.training, BN_MOMENTUM, BN_EPS)
@@ -194,7 +213,7 @@ class Block(nn.Module):
         elif s.act == "sigmoid":
             h = torch.sigmoid(h)
         elif s.act == "lrelu":
-            h = torch.maximum(h, h * LEAKY_SLOPE) if self.ops == "museroll" else F.leaky_relu(h, LEAKY_SLOPE)
+            h = museroll_leaky_relu(h) if self.ops == "museroll" else F.leaky_relu(h, LEAKY_SLOPE)
         return h
 
     def n_params(self):
@@ -208,16 +227,57 @@ def _numel(shape):
     return n
 
 
+def museroll_leaky_relu(x):
+    """``max(x, 0.2·x)`` as ``x · s`` with the constant slope ``s = 0.4·(sign(x) + 1.5)``
+    (layers.rs): 1 above 0, 0.2 below, 0.6 at 0 (``maximum``'s derivative at its tie)."""
+    with torch.no_grad():
+        s = x.sign().add_(1.5).mul_(0.4)
+    return x * s
+
+
+def product(bias, a, b):
+    """``bias + a × b`` (bias ``[m]`` or ``[n, m]``); with one output column a matrix-vector
+    product (layers.rs)."""
+    if b.shape[1] == 1:
+        return a.mv(b.squeeze(1)).unsqueeze(1) + bias
+    return torch.addmm(bias, a, b)
+
+
+def channels_last(x):
+    """``[B, C, D, H, W]`` → the ``[B, D, H, W, C]`` view (free on channels-last strides)."""
+    return x.permute(0, 2, 3, 4, 1)
+
+
+def channels_first(y):
+    """``[B, D, H, W, C]`` → the ``[B, C, D, H, W]`` view, keeping channels-last strides."""
+    return y.permute(0, 4, 1, 2, 3)
+
+
 def tiling_tconv(x, weight, bias):
-    """Kernel = stride transposed conv as ``[B·D·H·W, C] × [C, O·kd·kh·kw]`` (layers.rs)."""
+    """Kernel = stride transposed conv as ``[B·D·H·W, C] × [C, kd·kh·kw·O]`` in channels-last
+    layout (layers.rs); the output has channels-last strides."""
     b, c, d, h, w = x.shape
     _, o, kd, kh, kw = weight.shape
-    y = (x.permute(0, 2, 3, 4, 1).reshape(b * d * h * w, c)
-         .matmul(weight.reshape(c, o * kd * kh * kw))
-         .reshape(b, d, h, w, o, kd, kh, kw)
-         .permute(0, 4, 1, 5, 2, 6, 3, 7)
-         .reshape(b, o, d * kd, h * kh, w * kw))
-    return y + bias.view(1, o, 1, 1, 1)
+    k = kd * kh * kw
+    y = product(bias.repeat(k), channels_last(x).reshape(b * d * h * w, c),
+                weight.permute(0, 2, 3, 4, 1).reshape(c, k * o))
+    y = (y.reshape(b, d, h, w, kd, kh, kw, o)
+         .permute(0, 1, 4, 2, 5, 3, 6, 7)
+         .reshape(b, d * kd, h * kh, w * kw, o))
+    return channels_first(y)
+
+
+def patch_conv(x, weight, bias):
+    """Kernel = stride conv as ``[patches, kd·kh·kw·C] × [kd·kh·kw·C, O]`` in channels-last
+    layout (layers.rs); the output has channels-last strides."""
+    b, c, d, h, w = x.shape
+    o, _, kd, kh, kw = weight.shape
+    d2, h2, w2 = d // kd, h // kh, w // kw
+    patches = (channels_last(x).reshape(b, d2, kd, h2, kh, w2, kw, c)
+               .permute(0, 1, 3, 5, 2, 4, 6, 7)
+               .reshape(b * d2 * h2 * w2, kd * kh * kw * c))
+    y = product(bias, patches, weight.permute(2, 3, 4, 1, 0).reshape(kd * kh * kw * c, o))
+    return channels_first(y.reshape(b, d2, h2, w2, o))
 
 
 def barwise_conv(x, weight, bias, stride):
@@ -249,6 +309,24 @@ class Stack(nn.Module):
             x = b(x)
         return x
 
+    def forward_cat(self, parts):
+        """``forward(cat(parts, 1))``; with ``--ops museroll`` and a pointwise first block as
+        a sum of one product per part, without the concatenation (layers.rs)."""
+        first = self.blocks[0]
+        w = first.pointwise() if first.ops == "museroll" else None
+        if w is None:
+            return self.forward(torch.cat(parts, 1))
+        acc, offset = first.bias, 0
+        for p in parts:
+            c = p.shape[1]
+            acc = product(acc, channels_last(p).reshape(-1, c), w[offset:offset + c])
+            offset += c
+        b, _, *rest = parts[0].shape
+        x = first.finish(channels_first(acc.reshape(b, *rest, w.shape[1])))
+        for blk in self.blocks[1:]:
+            x = blk(x)
+        return x
+
 
 class Private(nn.Module):
     """Per-track pitch-time and time-pitch streams, concatenated and merged."""
@@ -264,7 +342,7 @@ class Private(nn.Module):
         self.out_shape = self.merged.out_shape
 
     def forward(self, x):
-        return self.merged(torch.cat([self.pitch_time(x), self.time_pitch(x)], 1))
+        return self.merged.forward_cat([self.pitch_time(x), self.time_pitch(x)])
 
 
 # ----------------------------------------------------------------------------- networks

@@ -58,13 +58,15 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
-/// The median and minimum of `times`.
+/// The median and minimum of `times`; the median of an even count is the mean of the middle
+/// two, as Python's `statistics.median` (which `bench/train_step.py` reports) takes it.
 fn stats(times: &mut [f64]) -> (f64, f64) {
     times.sort_by(f64::total_cmp);
-    let median = if times.is_empty() {
-        f64::NAN
-    } else {
-        times[times.len() / 2]
+    let n = times.len();
+    let median = match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => times[n / 2],
+        _ => (times[n / 2 - 1] + times[n / 2]) / 2.0,
     };
     (median, times.first().copied().unwrap_or(f64::NAN))
 }

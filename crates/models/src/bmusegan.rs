@@ -244,7 +244,7 @@ impl Private {
     pub(crate) fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor, Error> {
         let pt = self.pitch_time.forward_t(x, train)?;
         let tp = self.time_pitch.forward_t(x, train)?;
-        self.merged.forward_t(&Tensor::f_cat(&[pt, tp], 1)?, train)
+        self.merged.forward_cat_t(&[pt, tp], train)
     }
 }
 
