@@ -49,7 +49,7 @@ fn check_input(x: &Tensor, shape: &[i64], network: &str) -> Result<i64, Error> {
 }
 
 /// A `[batch, tracks, bars, steps, pitches]` piano-roll's dimensions, or an error.
-fn roll_dims(x: &Tensor, what: &str) -> Result<[i64; 5], Error> {
+pub(crate) fn roll_dims(x: &Tensor, what: &str) -> Result<[i64; 5], Error> {
     let size = x.size();
     <[i64; 5]>::try_from(size.as_slice()).map_err(|_| {
         Error::Shape(format!(

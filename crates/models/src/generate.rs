@@ -69,6 +69,7 @@ use museroll_core::plot::{self, PlotOptions, MAX_SIDE};
 use museroll_core::{Multitrack, Pitch, Program, Resolution};
 use tch::{Device, Kind, Tensor};
 
+use crate::bmusegan::roll_dims;
 use crate::train::{
     latest_checkpoint, mix, stage_at, Gan, Stage, TrainConfig, BEST_FILE, CHECKPOINTS_DIR,
     CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
@@ -755,7 +756,7 @@ impl Run {
     /// # Errors
     /// [`Error::Usage`] for fewer than 2 or more than [`MAX_INTERPOLATION_STEPS`] steps.
     pub fn path(&self, seed: u64, kind: Interpolation, steps: usize) -> Result<Tensor, Error> {
-        check_steps(steps, MAX_INTERPOLATION_STEPS)?;
+        check_steps(steps, PATH_STEPS)?;
         let dim = self.config.model.latent as usize;
         let a = latents(seed, 1, dim);
         let b = latents(seed.wrapping_add(1), 1, dim);
@@ -784,7 +785,7 @@ impl Run {
         grid: LatentGrid,
         steps: usize,
     ) -> Result<Tensor, Error> {
-        check_steps(steps, MAX_GRID_STEPS)?;
+        check_steps(steps, GRID_STEPS)?;
         let groups = self.grid_groups(grid)?;
         let dim = self.config.model.latent as usize;
         let a = latents(seed, 1, dim);
@@ -941,7 +942,9 @@ impl Run {
         // Every latent before any file: a request this run cannot do fails with nothing written.
         let z = self.piece_latents(seed, n, bars, options.continuity)?;
         let grid_z = match (options.interpolation, options.grid) {
-            (Some((kind, steps)), Some(grid)) => Some(self.grid(seed, kind, grid, steps)?),
+            (Some((kind, steps)), Some(grid)) => {
+                Some((self.grid(seed, kind, grid, steps)?, steps, grid))
+            }
             _ => None,
         };
         let mut notes = self.notes.clone();
@@ -1018,11 +1021,9 @@ impl Run {
             let midi = chained_midi(&path, path_shape, &self.tracks, tempo, 1)?;
             staging.write("interpolation.mid", &midi)?;
         }
-        if let (Some(z), Some((_, steps)), Some(grid)) =
-            (&grid_z, options.interpolation, options.grid)
-        {
+        if let Some((z, steps, grid)) = grid_z {
             let grid_shape = self.shape(steps * steps, phrase_bars)?;
-            let cells = flat(&self.sample(z, binarize, seed)?)?;
+            let cells = flat(&self.sample(&z, binarize, seed)?)?;
             let items = phrases(&cells, grid_shape, &self.tracks, tempo)?
                 .into_iter()
                 .enumerate()
@@ -1148,8 +1149,8 @@ impl GenerateOptions {
         }
         check_continuity(self.continuity)?;
         match (self.interpolation, self.grid) {
-            (Some((_, steps)), None) => check_steps(steps, MAX_INTERPOLATION_STEPS),
-            (Some((_, steps)), Some(_)) => check_steps(steps, MAX_GRID_STEPS),
+            (Some((_, steps)), None) => check_steps(steps, PATH_STEPS),
+            (Some((_, steps)), Some(_)) => check_steps(steps, GRID_STEPS),
             (None, Some(grid)) => Err(Error::Usage(format!(
                 "a {grid} grid needs an interpolation (lerp or slerp) to walk its axes"
             ))),
@@ -1158,20 +1159,21 @@ impl GenerateOptions {
     }
 }
 
-/// Checks the steps of a path (`max` [`MAX_INTERPOLATION_STEPS`]) or a grid's side (`max`
-/// [`MAX_GRID_STEPS`]).
-fn check_steps(steps: usize, max: usize) -> Result<(), Error> {
+/// Checks the steps of a path ([`PATH_STEPS`]) or a grid's side ([`GRID_STEPS`]).
+fn check_steps(steps: usize, (what, max): (&str, usize)) -> Result<(), Error> {
     if (2..=max).contains(&steps) {
         Ok(())
     } else {
-        let what = if max == MAX_GRID_STEPS {
-            "a latent grid has 2 to"
-        } else {
-            "an interpolation has 2 to"
-        };
-        Err(Error::Usage(format!("{what} {max} steps, not {steps}")))
+        Err(Error::Usage(format!(
+            "{what} has 2 to {max} steps, not {steps}"
+        )))
     }
 }
+
+/// An interpolation's name in messages and its most steps.
+const PATH_STEPS: (&str, usize) = ("an interpolation", MAX_INTERPOLATION_STEPS);
+/// A latent grid's name in messages and the most steps of its side.
+const GRID_STEPS: (&str, usize) = ("a latent grid", MAX_GRID_STEPS);
 
 /// Checks the length of a piece.
 fn check_bars(bars: usize) -> Result<(), Error> {
@@ -1202,7 +1204,7 @@ pub struct Generated {
 /// A piece `[n, tracks, phrases · bars, steps, pitches]` as its phrases `[n · phrases, tracks,
 /// bars, steps, pitches]` (piece after piece).
 fn to_phrases(x: &Tensor, bars: i64) -> Result<Tensor, Error> {
-    let [n, tracks, all, steps, pitches] = dims5(x)?;
+    let [n, tracks, all, steps, pitches] = roll_dims(x, "a piece")?;
     let phrases = all / bars;
     Ok(x.f_reshape([n, tracks, phrases, bars, steps, pitches])?
         .f_permute([0, 2, 1, 3, 4, 5])?
@@ -1211,17 +1213,11 @@ fn to_phrases(x: &Tensor, bars: i64) -> Result<Tensor, Error> {
 
 /// The inverse of [`to_phrases`] for `n` pieces.
 fn from_phrases(x: &Tensor, n: i64) -> Result<Tensor, Error> {
-    let [count, tracks, bars, steps, pitches] = dims5(x)?;
+    let [count, tracks, bars, steps, pitches] = roll_dims(x, "a batch of phrases")?;
     let phrases = count / n;
     Ok(x.f_reshape([n, phrases, tracks, bars, steps, pitches])?
         .f_permute([0, 2, 1, 3, 4, 5])?
         .f_reshape([n, tracks, phrases * bars, steps, pitches])?)
-}
-
-fn dims5(x: &Tensor) -> Result<[i64; 5], Error> {
-    let size = x.size();
-    <[i64; 5]>::try_from(size.as_slice())
-        .map_err(|_| Error::Shape(format!("expected a 5-D piano-roll, got {size:?}")))
 }
 
 /// The index ranges, in the flat latent (see [`crate::Generator::latent_size`]), of a temporal
