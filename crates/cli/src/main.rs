@@ -10,6 +10,8 @@ use museroll_core::{Multitrack, Resolution};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use museroll_app_models::DeviceChoice;
+
 mod data;
 mod generate;
 mod render;
@@ -99,6 +101,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Bring a run written by an older museroll (before model families) to the current layout,
+    /// in place: its config gains the run's music and a [model] section, its weights their
+    /// inference state. It then generates exactly as before.
+    Migrate {
+        /// The run directory.
+        run: PathBuf,
+    },
 }
 
 /// Time-grid options shared by the subcommands that read music.
@@ -115,7 +124,7 @@ struct Timing {
 struct Compute {
     /// Where to compute: cpu, cuda or auto (a GPU if there is one).
     #[arg(long, default_value = "auto")]
-    device: String,
+    device: DeviceChoice,
     /// CPU threads of libtorch (default: all cores).
     #[arg(long)]
     threads: Option<i32>,
@@ -124,14 +133,7 @@ struct Compute {
 impl Compute {
     /// Resolves the device and sets libtorch's thread count; returns both.
     fn start(&self) -> Result<(tch::Device, i32)> {
-        let device = museroll_models::device(self.device.parse()?)?;
-        let threads = match self.threads {
-            Some(n) if n >= 1 => n,
-            Some(n) => bail!("--threads {n}: at least 1"),
-            None => std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
-        };
-        tch::set_num_threads(threads);
-        Ok((device, threads))
+        Ok(museroll_app_models::compute(self.device, self.threads)?)
     }
 }
 
@@ -214,9 +216,17 @@ fn run(cli: Cli) -> Result<()> {
         } => data::eval(&samples, &reference, &options)?,
         Command::Train(args) => train::run(&args)?,
         Command::Generate(args) => generate::run(&args)?,
+        Command::Migrate { run } => {
+            let done = museroll_app_models::train::migrate(&run)?;
+            if done.is_empty() {
+                eprintln!("{}: already in the current layout", run.display());
+            }
+            for line in done {
+                eprintln!("{line}");
+            }
+        }
         Command::Model { preset, json } => {
-            let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
-            let summary = museroll_models::summary(&config)?;
+            let summary = museroll_app_models::model_summary(&preset)?;
             if json {
                 emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
             } else {

@@ -6,7 +6,8 @@
 //! - [`plot`]: piano-roll pictures; [`chart`]: line charts of training curves;
 //! - [`io`]: reading and writing any supported file by its extension;
 //! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
-//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
+//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus;
+//! - [`phrase`]: generated phrases as multitracks, sample sheets and MIDI.
 
 pub mod chart;
 pub mod dataset;
@@ -18,6 +19,7 @@ pub mod midi;
 pub mod multitrack;
 pub mod musicxml;
 pub mod npz;
+pub mod phrase;
 pub mod plot;
 pub mod roll;
 pub mod summary;

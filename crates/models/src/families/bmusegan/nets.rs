@@ -26,10 +26,10 @@
 
 use tch::{nn, Tensor};
 
-use crate::config::{BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, GeneratorKind};
-use crate::layers::{Act, Block, Stack};
-use crate::musegan::TemporalGenerator;
-use crate::summary::{LayerSummary, NetworkSummary};
+use super::config::{BinaryMuseGanConfig, BinaryNeuronKind, DiscriminatorVariant, GeneratorKind};
+use super::temporal::TemporalGenerator;
+use crate::nn::stack::{Act, Block, Stack};
+use crate::nn::{LayerSummary, NetworkSummary};
 use crate::Error;
 
 /// Checks that `x` is `[batch ≥ 1, shape…]` and returns the batch size.
