@@ -763,7 +763,17 @@ fn the_committed_models_generate_the_same_samples_as_before() {
     let _serial = lock();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/before");
-    let cases: [(&str, &str, usize, u64, Option<Binarize>, Option<usize>, f64); 5] = [
+    // (fixture, model, n, seed, binarization, bars, continuity)
+    type Case = (
+        &'static str,
+        &'static str,
+        usize,
+        u64,
+        Option<Binarize>,
+        Option<usize>,
+        f64,
+    );
+    let cases: [Case; 5] = [
         (
             "chorale-ht",
             "chorale",

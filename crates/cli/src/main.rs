@@ -276,8 +276,31 @@ fn select_bars(
     Ok(())
 }
 
+/// The command line, or the exit: help and version print as clap writes them; any other
+/// problem with the arguments is one line (`museroll: invalid value 'x' for '--binarize …':
+/// unknown binarization 'x' (expected ht, bs or refiner)`) and exit code 1, like every other bad
+/// input.
+fn parse() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    Cli::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        _ => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!("museroll: {}", line.strip_prefix("error: ").unwrap_or(line));
+            ExitCode::FAILURE
+        }
+    })
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("museroll: {error:#}");

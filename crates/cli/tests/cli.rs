@@ -611,7 +611,7 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
     assert_clean_failure(
         &tiny(&["--strategy", "sideways"]),
         "sideways",
-        "unknown variant",
+        "unknown strategy 'sideways' (expected two-stage, joint or end-to-end)",
     );
     assert_clean_failure(&tiny(&["--batch", "1"]), "batch 1", "not in 2..=");
     assert_clean_failure(

@@ -195,7 +195,7 @@ fn summary_lists_layers_with_shapes_and_serialises() {
     assert_eq!(back, s);
     let text = s.to_string();
     assert!(text.contains("generator parameters: 1580440"), "{text}");
-    assert!(text.ends_with("total parameters: 3812585"), "{text}");
+    assert!(text.ends_with("total parameters: 3812585\n"), "{text}");
 
     let no_refiner = BinaryMuseGanConfig {
         refiner: false,

@@ -399,9 +399,13 @@ fn bad_runs_are_refused_with_clear_messages() {
         .unwrap()
         .to_string();
     assert!(
-        err.contains("the music's phrases are tracks × bars × steps × pitches [2, 2, 16, 24], the networks make [2, 2, 16, 12]"),
+        err.contains(
+            "the dataset does not fit the model: its phrases are tracks × bars × steps × \
+             pitches [2, 2, 8, 24], the networks make [2, 2, 8, 12]"
+        ),
         "{err}"
     );
+    assert!(err.starts_with(&data.display().to_string()), "{err}");
 
     // A dataset of another shape than the run's music.
     let mut c = config(data.clone(), Strategy::TwoStage);

@@ -88,11 +88,8 @@ static PRESETS: [Preset; 6] = [
 ];
 
 /// Checks that the networks make the run's music: its phrase shape, lowest pitch, beats and
-/// drum tracks.
-///
-/// # Errors
-/// [`Error::Config`] naming what differs.
-pub(crate) fn check_music(networks: &BinaryMuseGanConfig, music: &Music) -> Result<(), Error> {
+/// drum tracks; the problem in words otherwise (the caller names the dataset or the run).
+pub(crate) fn check_music(networks: &BinaryMuseGanConfig, music: &Music) -> Result<(), String> {
     let p = &music.phrase;
     let wanted = [
         networks.tracks as usize,
@@ -102,24 +99,24 @@ pub(crate) fn check_music(networks: &BinaryMuseGanConfig, music: &Music) -> Resu
     ];
     let have = [p.tracks, p.bars, p.steps_per_bar, p.pitches];
     if have != wanted {
-        return Err(Error::Config(format!(
-            "the music's phrases are tracks × bars × steps × pitches {have:?}, the networks \
-             make {wanted:?}"
-        )));
+        return Err(format!(
+            "its phrases are tracks × bars × steps × pitches {have:?}, the networks make \
+             {wanted:?}"
+        ));
     }
     if p.lowest_pitch.number() != networks.lowest_pitch {
-        return Err(Error::Config(format!(
-            "the music's lowest pitch is MIDI {}, the networks' {}",
+        return Err(format!(
+            "its lowest pitch is MIDI {}, the networks' {}",
             p.lowest_pitch.number(),
             networks.lowest_pitch
-        )));
+        ));
     }
     let steps_per_beat = (networks.steps_per_bar / networks.beats_per_bar.max(1)) as usize;
     if p.resolution.steps() != steps_per_beat {
-        return Err(Error::Config(format!(
-            "the music has {} steps per beat, the networks {steps_per_beat}",
+        return Err(format!(
+            "it has {} steps per beat, the networks {steps_per_beat}",
             p.resolution.steps()
-        )));
+        ));
     }
     let drums: Vec<u32> = (0u32..)
         .zip(&music.tracks)
@@ -129,9 +126,9 @@ pub(crate) fn check_music(networks: &BinaryMuseGanConfig, music: &Music) -> Resu
     let mut model_drums = networks.drum_tracks.clone();
     model_drums.sort_unstable();
     if drums != model_drums {
-        return Err(Error::Config(format!(
-            "the music's drum tracks are {drums:?}, the networks' {model_drums:?}"
-        )));
+        return Err(format!(
+            "its drum tracks are {drums:?}, the networks' {model_drums:?}"
+        ));
     }
     Ok(())
 }

@@ -87,7 +87,11 @@ impl GanSampler {
         weights: &HashMap<String, Tensor>,
         device: Device,
     ) -> Result<Self, Error> {
-        super::check_music(networks, &music)?;
+        super::check_music(networks, &music).map_err(|problem| {
+            Error::Config(format!(
+                "the run's music does not fit its networks: {problem}"
+            ))
+        })?;
         let g_vs = nn::VarStore::new(device);
         let r_vs = nn::VarStore::new(device);
         let generator = Generator::new(&g_vs.root(), networks)?;

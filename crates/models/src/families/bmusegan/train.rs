@@ -548,7 +548,12 @@ impl GanStep {
         data: &Dataset,
         device: Device,
     ) -> Result<Self, Error> {
-        super::check_music(&settings.networks, &config.music)?;
+        super::check_music(&settings.networks, &config.music).map_err(|problem| {
+            Error::file(
+                data.dir(),
+                format!("the dataset does not fit the model: {problem}"),
+            )
+        })?;
         let stage = stage_at(settings, config.steps, 0).0;
         let mut gan = Gan::new(settings, config.seed, config.batch, device, stage)?;
         if settings.output_bias == OutputBias::DataDensity {
