@@ -5,11 +5,12 @@ use super::manifest::{
     VERSION,
 };
 use super::options::{Assignment, BuildOptions, ContentFilter, OutOfRange, TrackInfo, Windows};
-use super::writer::{stable_hash, Rng, Writer};
+use super::writer::Writer;
 use super::DatasetShape;
 use crate::error::{Error, Result};
 use crate::io::{Format, ReadOptions};
 use crate::multitrack::Multitrack;
+use crate::rng::{stable_hash, Rng};
 use crate::track::Track;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,9 @@
 //! Writing a dataset directory: phrases streamed to `DIR.partial/phrases.bin`, the manifest
-//! last, then one rename; and the seeded randomness that builds and imports share.
+//! last, then one rename.
 
 use super::manifest::{Manifest, PhraseOrigin, Song, Split, MANIFEST_FILE, PHRASES_FILE};
 use crate::error::{Error, Result};
+use crate::rng::{stable_hash, Rng};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -158,46 +159,6 @@ fn assign_split(songs: &mut [Song], fraction: f64, seed: u64) {
     }
 }
 
-/// SplitMix64: a small, fast, well-mixed generator; enough for shuffles and window draws, and
-/// fully determined by its seed.
-pub(super) struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub(super) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub(super) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (> 0), by multiply-and-shift (bias below 2^-32 for any realistic n).
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// Fisher–Yates.
-    pub(super) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
-}
-
-/// FNV-1a of `bytes`: a stable hash (the standard library's may change between releases), used
-/// to give each song its own random stream whatever order the files are processed in.
-pub(super) fn stable_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,22 +191,5 @@ mod tests {
         let mut none = songs(4);
         assign_split(&mut none, 0.0, 1);
         assert!(none.iter().all(|s| s.split == Split::Train));
-    }
-
-    #[test]
-    fn rng_is_uniform_enough_and_stable() {
-        // SplitMix64's published first output for seed 0.
-        assert_eq!(Rng::new(0).next_u64(), 0xe220_a839_7b1d_cdaf);
-        let mut rng = Rng::new(3);
-        let mut counts = [0usize; 4];
-        for _ in 0..4000 {
-            counts[rng.below(4)] += 1;
-        }
-        assert!(
-            counts.iter().all(|&c| (900..1100).contains(&c)),
-            "{counts:?}"
-        );
-        assert_eq!(stable_hash(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(stable_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }
