@@ -16,7 +16,7 @@
 //!   skipped and why; counts of what was rejected.
 //!
 //! A build writes `DIR.partial` (phrases streamed as they are made, the manifest last, with
-//! [`crate::io::write_atomic`]) and renames it to `DIR` at the end, so `DIR` is complete or
+//! [`crate::staging::atomic_write`]) and renames it to `DIR` at the end, so `DIR` is complete or
 //! absent. [`Dataset::open`] checks the manifest against the size of `phrases.bin`.
 //!
 //! # Building ([`build`], [`BuildOptions`]) — the policies, and why

@@ -4,7 +4,6 @@
 use crate::error::{Error, Result};
 use crate::multitrack::Multitrack;
 use crate::units::Resolution;
-use std::io::Write;
 use std::path::Path;
 
 /// The most time steps a track read from a file may have: 2^20 steps is 12 hours at 24 steps
@@ -237,39 +236,12 @@ pub fn output_format(path: &Path, allowed: &[Format]) -> Result<Format> {
 pub fn write_file(multitrack: &Multitrack, path: &Path) -> Result<Format> {
     let format = output_format(path, &WRITABLE)?;
     let bytes = write_bytes(multitrack, format).map_err(|e| e.in_file(path))?;
-    write_atomic(path, &bytes)?;
+    crate::staging::atomic_write(path, &bytes)?;
     Ok(format)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file and an interrupted write leaves the old file intact.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write = || -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let result = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    };
-    write().map_err(|e| Error::Io(e).in_file(path))
-}
+/// The name models and the CLI know [`crate::staging::atomic_write`] by.
+pub use crate::staging::atomic_write as write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ pub mod npz;
 pub mod plot;
 pub mod rng;
 pub mod roll;
+pub mod staging;
 pub mod summary;
 pub mod synth;
 pub mod track;

@@ -956,7 +956,7 @@ pub fn check_wav_path(path: &Path) -> Result<()> {
 pub fn write_wav(path: &Path, audio: &Audio) -> Result<()> {
     check_wav_path(path)?;
     let bytes = encode_wav(audio).map_err(|e| e.in_file(path))?;
-    crate::io::write_atomic(path, &bytes)
+    crate::staging::atomic_write(path, &bytes)
 }
 
 #[cfg(test)]

@@ -1,72 +1,41 @@
 //! Writing a dataset directory: phrases streamed to `DIR.partial/phrases.bin`, the manifest
-//! last, then one rename.
+//! last, then one rename ([`Staging`]).
 
 use super::manifest::{Manifest, PhraseOrigin, Song, Split, MANIFEST_FILE, PHRASES_FILE};
 use crate::error::{Error, Result};
 use crate::rng::{stable_hash, Rng};
+use crate::staging::{atomic_write, Existing, Owner, Staging};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A dataset being written. Dropped before [`Writer::finish`], it removes its partial directory.
+/// A dataset being written in a [`Staging`] directory. Dropped before [`Writer::finish`], it
+/// removes its partial directory.
 pub(super) struct Writer {
-    out: PathBuf,
-    partial: PathBuf,
+    // Declared before `staging`, so the file is closed before a drop removes its directory.
     file: Option<BufWriter<File>>,
+    staging: Staging,
     phrase_bytes: usize,
     songs: Vec<Song>,
     phrases: usize,
 }
 
-/// `DIR.partial`, next to `DIR`.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    out.with_file_name(name)
-}
+/// A dataset directory holds its phrases and its manifest: nothing else is ever replaced.
+const DATASET: Owner = Owner {
+    name: "a dataset build",
+    writes: |name| name == PHRASES_FILE || name == MANIFEST_FILE,
+};
 
 impl Writer {
     /// Starts `out`, which must not exist yet. A `DIR.partial` left by an interrupted build is
     /// replaced when it holds nothing but a dataset's files.
     pub(super) fn create(out: &Path, phrase_bytes: usize) -> Result<Writer> {
-        if out.file_name().is_none() {
-            return Err(Error::Invalid("the output names no directory".into()).in_file(out));
-        }
-        if out.exists() {
-            return Err(Error::Invalid(
-                "already exists (remove it or choose another output directory)".into(),
-            )
-            .in_file(out));
-        }
-        let partial = partial_path(out);
-        let prepare = || -> Result<()> {
-            if partial.exists() {
-                let ours = std::fs::read_dir(&partial)?.all(|entry| {
-                    entry.is_ok_and(|e| {
-                        let name = e.file_name();
-                        name == PHRASES_FILE
-                            || name == MANIFEST_FILE
-                            || name.to_string_lossy().starts_with(".manifest.json.tmp")
-                    })
-                });
-                if !ours {
-                    return Err(Error::Invalid(
-                        "exists and holds files that are not a dataset's; not replacing it".into(),
-                    ));
-                }
-                std::fs::remove_dir_all(&partial)?;
-            }
-            Ok(())
-        };
-        prepare().map_err(|e| e.in_file(&partial))?;
-        // The user named `out`, not its temporary sibling: a failure to create it names `out`.
-        let file = std::fs::create_dir_all(&partial)
-            .and_then(|()| File::create(partial.join(PHRASES_FILE)))
-            .map_err(|e| Error::Io(e).in_file(out))?;
+        let staging = Staging::create(out, DATASET, Existing::Refuse)?;
+        let path = staging.path(PHRASES_FILE);
+        let file = File::create(&path).map_err(|e| Error::Io(e).in_file(&path))?;
         Ok(Writer {
-            out: out.to_path_buf(),
-            partial,
             file: Some(BufWriter::with_capacity(1 << 20, file)),
+            staging,
             phrase_bytes,
             songs: Vec::new(),
             phrases: 0,
@@ -93,7 +62,7 @@ impl Writer {
                 "a dataset holds at most 2^32 - 1 phrases".into(),
             ));
         }
-        let path = self.partial.join(PHRASES_FILE);
+        let path = self.staging.path(PHRASES_FILE);
         let file = self
             .file
             .as_mut()
@@ -117,7 +86,7 @@ impl Writer {
         seed: u64,
         complete: impl FnOnce(Vec<Song>, usize) -> Manifest,
     ) -> Result<Manifest> {
-        let phrases_path = self.partial.join(PHRASES_FILE);
+        let phrases_path = self.staging.path(PHRASES_FILE);
         if let Some(file) = self.file.take() {
             let file = file
                 .into_inner()
@@ -130,19 +99,10 @@ impl Writer {
         let mut manifest = complete(songs, self.phrases);
         manifest.split = manifest.count_split();
         manifest.check()?;
-        crate::io::write_atomic(&self.partial.join(MANIFEST_FILE), &manifest.to_json()?)?;
-        std::fs::rename(&self.partial, &self.out).map_err(|e| Error::Io(e).in_file(&self.out))?;
-        self.partial = PathBuf::new();
+        // Synced like the phrases, so that after the rename both are on disk.
+        atomic_write(&self.staging.path(MANIFEST_FILE), &manifest.to_json()?)?;
+        self.staging.finish()?;
         Ok(manifest)
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        if !self.partial.as_os_str().is_empty() {
-            self.file = None;
-            let _ = std::fs::remove_dir_all(&self.partial);
-        }
     }
 }
 
