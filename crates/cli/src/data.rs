@@ -9,6 +9,7 @@ use museroll_core::dataset::{
     Split, Windows,
 };
 use museroll_core::metrics::{markdown_table, MetricsConfig, MetricsReport};
+use museroll_core::venv;
 use std::path::{Path, PathBuf};
 
 /// `museroll data …`
@@ -265,7 +266,7 @@ pub fn run(command: DataCommand) -> Result<()> {
         DataCommand::Build(args) => {
             let options = args.options()?;
             let inputs = if args.inputs.is_empty() {
-                vec![crate::venv::find("lib/python3*/site-packages/music21/corpus/bach")
+                vec![venv::find(venv::search_roots(), venv::BACH_CORPUS)
                     .context("no inputs given and music21's Bach corpus was not found in the project's .venv (run ./setup.sh)")?]
             } else {
                 args.inputs.clone()

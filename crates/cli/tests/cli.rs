@@ -324,22 +324,20 @@ fn model_summary_of_a_preset() {
     assert_clean_failure(&bad, "huge", "preset");
 }
 
-/// pretty_midi's General MIDI SoundFont in the project's venv, if setup.sh has made it.
-fn venv_soundfont() -> Option<PathBuf> {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
-    std::fs::read_dir(lib)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("site-packages/pretty_midi/TimGM6mb.sf2"))
-        .find(|p| p.is_file())
+/// pretty_midi's General MIDI SoundFont in the project's venv; missing, the test fails saying
+/// to run ./setup.sh (a skipped test would pass without checking anything).
+fn venv_soundfont() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap();
+    museroll_core::venv::require(workspace, museroll_core::venv::GM_SOUNDFONT)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn render_plays_a_file_into_a_wav() {
-    let Some(soundfont) = venv_soundfont() else {
-        eprintln!("note: TimGM6mb.sf2 not found in the project's .venv (run ./setup.sh); skipped");
-        return;
-    };
+    let soundfont = venv_soundfont();
     let dir = tempfile::tempdir().unwrap();
     let midi = fixture("midi/bwv66.6.mid");
     let wav = dir.path().join("chorale.wav");

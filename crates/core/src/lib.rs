@@ -26,6 +26,7 @@ pub mod summary;
 pub mod synth;
 pub mod track;
 pub mod units;
+pub mod venv;
 
 pub use error::{Error, Result};
 pub use gm::InstrumentFamily;

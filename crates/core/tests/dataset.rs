@@ -1,5 +1,7 @@
 //! Dataset builder, reader and importer, end to end, on files written by the tests (and the
-//! chorale corpus of music21 when it is installed).
+//! chorale corpus of music21 from the project's venv).
+
+mod common;
 
 use museroll_core::dataset::*;
 use museroll_core::metrics::{evaluate, Accumulator, MetricsConfig, Phrase, PhraseView};
@@ -9,8 +11,6 @@ use museroll_core::{
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-const CHORALES: &str = "/work/main/.venv/lib/python3.11/site-packages/music21/corpus/bach";
 
 type Notes<'a> = &'a [(u8, usize, usize)];
 
@@ -1036,15 +1036,11 @@ fn musegan_import_groups_songs_and_refuses_damage() {
 /// documentation of `dataset`).
 #[test]
 fn chorale_corpus() {
-    let corpus = Path::new(CHORALES);
-    if !corpus.is_dir() {
-        eprintln!("skipped: no chorale corpus at {CHORALES}");
-        return;
-    }
+    let corpus = common::venv_data(museroll_core::venv::BACH_CORPUS);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("chorales");
     let options = BuildOptions::chorales();
-    let report = build(&[corpus.to_path_buf()], &out, &options, &NoProgress).unwrap();
+    let report = build(&[corpus], &out, &options, &NoProgress).unwrap();
     let m = &report.manifest;
     assert_eq!(m.stats.files, 410);
     assert_eq!(m.stats.skipped.get(&SkipReason::Tracks), Some(&45));
