@@ -101,8 +101,8 @@ mod writer;
 pub use build::{build, BuildReport, NoProgress, Progress};
 pub use import::{import_musegan, ImportOptions};
 pub use manifest::{
-    BuildStats, DatasetShape, Manifest, Origin, PhraseOrigin, SkipReason, SkippedFile, Song, Split,
-    SplitCounts, FORMAT, MANIFEST_FILE, PHRASES_FILE, VERSION,
+    BuildStats, DatasetShape, Manifest, Origin, PhraseOrigin, SkipCounts, SkipReason, SkippedFile,
+    Song, Split, SplitCounts, FORMAT, MANIFEST_FILE, PHRASES_FILE, VERSION,
 };
 pub use options::{
     BuildOptions, ContentFilter, Layout, OutOfRange, ProgramTrack, TrackInfo, Windows,

@@ -110,7 +110,7 @@ pub fn build(
                         message,
                     };
                     progress.skipped(&file);
-                    *stats.skipped.entry(reason).or_default() += 1;
+                    stats.skipped.add(reason);
                     skipped.push(file);
                 }
             }
