@@ -98,16 +98,17 @@ mod manifest;
 mod options;
 mod writer;
 
-pub use build::{build, BuildReport, NoProgress, Progress};
-pub use import::{import_musegan, ImportOptions};
+pub use build::build;
+pub use import::import_musegan;
 pub use manifest::{
     BuildStats, DatasetShape, Manifest, Origin, PhraseOrigin, SkipCounts, SkipReason, SkippedFile,
     Song, Split, SplitCounts, FORMAT, MANIFEST_FILE, PHRASES_FILE, VERSION,
 };
 pub use options::{
-    BuildOptions, ContentFilter, Layout, OutOfRange, ProgramTrack, TrackInfo, Windows,
-    MAX_PHRASE_BYTES,
+    BuildOptions, ContentFilter, ImportOptions, Layout, OutOfRange, ProgramTrack, TrackInfo,
+    Windows, MAX_PHRASE_BYTES,
 };
+pub use writer::{BuildReport, NoProgress, Progress};
 
 use crate::error::{Error, Result};
 use crate::metrics::{Accumulator, MetricsConfig, MetricsReport, PhraseShape, PhraseView};

@@ -19,6 +19,7 @@ pub mod multitrack;
 pub mod musicxml;
 pub mod npz;
 pub mod plot;
+mod reading;
 pub mod rng;
 pub mod roll;
 pub mod staging;

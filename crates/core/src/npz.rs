@@ -102,7 +102,7 @@ pub fn read_npz(bytes: &[u8]) -> Result<Multitrack> {
         shapes.push(roll_steps(&mut archive, i)?);
     }
     let steps = shapes.iter().copied().max().unwrap_or(0);
-    crate::io::check_size(steps, shapes.len())?;
+    crate::reading::check_size(steps, shapes.len())?;
 
     let mut multitrack = Multitrack::new(info.resolution);
     multitrack.name = info.name;
@@ -115,10 +115,10 @@ pub fn read_npz(bytes: &[u8]) -> Result<Multitrack> {
         });
     }
 
-    if let Some(tempo) = archive.array("tempo", crate::io::MAX_STEPS)? {
+    if let Some(tempo) = archive.array("tempo", crate::reading::MAX_STEPS)? {
         multitrack.set_tempos(tempo_changes(tempo)?)?;
     }
-    if let Some(mut downbeat) = archive.array("downbeat", crate::io::MAX_STEPS)? {
+    if let Some(mut downbeat) = archive.array("downbeat", crate::reading::MAX_STEPS)? {
         let mut steps = Vec::new();
         for t in 0..downbeat.vector_len()? {
             if downbeat.float()? != 0.0 {

@@ -1,7 +1,6 @@
 //! The manifest: `manifest.json`, everything about a dataset but its phrases.
 
-use super::import::ImportOptions;
-use super::options::{BuildOptions, TrackInfo};
+use super::options::{BuildOptions, ImportOptions, TrackInfo};
 use crate::error::{Error, Result};
 use crate::metrics::PhraseShape;
 use crate::units::{Pitch, Resolution};

@@ -1,13 +1,44 @@
-//! Writing a dataset directory: phrases streamed to `DIR.partial/phrases.bin`, the manifest
-//! last, then one rename ([`Staging`]).
+//! Writing a dataset directory, for builds and imports alike: phrases packed as bits and
+//! streamed to `DIR.partial/phrases.bin`, the manifest last, then one rename ([`Staging`]);
+//! the progress the writers report and what they made.
 
-use super::manifest::{Manifest, PhraseOrigin, Song, Split, MANIFEST_FILE, PHRASES_FILE};
+use super::manifest::{
+    Manifest, PhraseOrigin, SkippedFile, Song, Split, MANIFEST_FILE, PHRASES_FILE,
+};
 use crate::error::{Error, Result};
 use crate::rng::{stable_hash, Rng};
 use crate::staging::{atomic_write, Existing, Owner, Staging};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Reports a long job's progress (the CLI drives a progress bar with it). Every method has an
+/// empty default; the calls may come from several threads at once.
+pub trait Progress: Sync {
+    /// The job begins with `total` units of work (files for a build, phrases for an import).
+    fn start(&self, _total: u64) {}
+    /// `n` more units are done.
+    fn advance(&self, _n: u64) {}
+    /// A file was skipped (called in file order, from the calling thread).
+    fn skipped(&self, _file: &SkippedFile) {}
+    /// The phrases are written; the manifest is next.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// What [`super::build`] and [`super::import_musegan`] made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildReport {
+    /// The dataset directory.
+    pub dir: PathBuf,
+    /// Its manifest, as written.
+    pub manifest: Manifest,
+}
 
 /// A dataset being written in a [`Staging`] directory. Dropped before [`Writer::finish`], it
 /// removes its partial directory.
@@ -119,6 +150,18 @@ fn assign_split(songs: &mut [Song], fraction: f64, seed: u64) {
     }
 }
 
+/// Sets bit `offset + i` of `out` (bit `j` is bit `j % 8` of byte `j / 8`) for every set bit
+/// `i` of `bits`.
+pub(super) fn set_bits(out: &mut [u8], offset: usize, mut bits: u128) {
+    while bits != 0 {
+        let index = offset + bits.trailing_zeros() as usize;
+        if let Some(byte) = out.get_mut(index / 8) {
+            *byte |= 1 << (index % 8);
+        }
+        bits &= bits - 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +194,13 @@ mod tests {
         let mut none = songs(4);
         assign_split(&mut none, 0.0, 1);
         assert!(none.iter().all(|s| s.split == Split::Train));
+    }
+
+    #[test]
+    fn set_bits_is_lsb_first() {
+        let mut out = [0u8; 3];
+        set_bits(&mut out, 5, 0b1011);
+        // bits 5, 6, 8
+        assert_eq!(out, [0b0110_0000, 0b0000_0001, 0]);
     }
 }
