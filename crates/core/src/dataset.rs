@@ -19,7 +19,7 @@
 //! [`crate::staging::atomic_write`]) and renames it to `DIR` at the end, so `DIR` is complete or
 //! absent. [`Dataset::open`] checks the manifest against the size of `phrases.bin`.
 //!
-//! # Building ([`build`], [`BuildOptions`]) — the policies, and why
+//! # Building ([`build()`], [`BuildOptions`]) — the policies, and why
 //!
 //! - **Inputs**: MIDI, MusicXML (`.musicxml`, `.xml`, `.mxl`) and pypianoroll/LPD `.npz`, mixed,
 //!   found recursively in directories. MIDI and MusicXML are read straight at the dataset's

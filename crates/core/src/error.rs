@@ -25,7 +25,8 @@ pub enum Error {
     /// A MusicXML document or `.mxl` archive is malformed or unsupported.
     #[error("MusicXML: {0}")]
     MusicXml(String),
-    /// A pypianoroll `.npz` archive is malformed or unsupported.
+    /// A NumPy `.npy` array or `.npz` archive (a pypianoroll song, a MuseGAN phrase array) is
+    /// malformed or unsupported.
     #[error("npz: {0}")]
     Npz(String),
     /// An image could not be produced.

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod midi;
 pub mod multitrack;
 pub mod musicxml;
+mod npy;
 pub mod npz;
 pub mod plot;
 mod reading;

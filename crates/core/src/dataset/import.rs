@@ -7,7 +7,7 @@ use super::manifest::{BuildStats, Manifest, Origin, PhraseOrigin, SplitCounts, F
 use super::options::{ImportOptions, Layout, TrackInfo};
 use super::writer::{set_bits, BuildReport, Progress, Writer};
 use crate::error::{Error, Result};
-use crate::npz::NpyReader;
+use crate::npy::NpyReader;
 use crate::units::{Program, Resolution};
 use std::fs::File;
 use std::io::{BufReader, Read};
