@@ -226,7 +226,7 @@ pub struct BuildStats {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
-    /// [`super::build`] from music files.
+    /// [`super::build()`] from music files.
     Build {
         /// The inputs as given.
         inputs: Vec<String>,

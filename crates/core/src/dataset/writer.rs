@@ -31,7 +31,7 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// What [`super::build`] and [`super::import_musegan`] made.
+/// What [`super::build()`] and [`super::import_musegan`] made.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildReport {
     /// The dataset directory.
