@@ -176,7 +176,7 @@ fn check_existing(out: &Path, owner: Owner, existing: Existing) -> Result<()> {
             out,
             format!(
                 "already holds files (choose another output directory, or force replacing \
-                 the output of an earlier {})",
+                 what {} wrote there before)",
                 owner.name
             ),
         ));
@@ -296,7 +296,13 @@ mod tests {
         let err = Staging::create(&out, OWNER, Existing::ReplaceEmpty)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("already holds files"), "{err}");
+        assert!(
+            err.ends_with(
+                "already holds files (choose another output directory, or force \
+                           replacing what the test wrote there before)"
+            ),
+            "{err}"
+        );
         let staging = Staging::create(&out, OWNER, Existing::ReplaceOwn).unwrap();
         staging.write("sample1.mid", b"new").unwrap();
         staging.finish().unwrap();
