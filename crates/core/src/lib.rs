@@ -6,7 +6,11 @@
 //! - [`plot`]: piano-roll pictures; [`chart`]: line charts of training curves;
 //! - [`io`]: reading and writing any supported file by its extension;
 //! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
-//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
+//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus;
+//! - [`rng`]: the one seeded generator (SplitMix64) for shuffles, draws and latents;
+//! - [`staging`]: outputs written so that readers never see half of them (staged directories,
+//!   atomic files);
+//! - [`venv`]: the data the project's Python venv carries (music21's corpus, a GM SoundFont).
 
 pub mod chart;
 pub mod dataset;
@@ -17,13 +21,18 @@ pub mod metrics;
 pub mod midi;
 pub mod multitrack;
 pub mod musicxml;
+mod npy;
 pub mod npz;
 pub mod plot;
+mod reading;
+pub mod rng;
 pub mod roll;
+pub mod staging;
 pub mod summary;
 pub mod synth;
 pub mod track;
 pub mod units;
+pub mod venv;
 
 pub use error::{Error, Result};
 pub use gm::InstrumentFamily;
