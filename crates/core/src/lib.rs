@@ -25,6 +25,8 @@ pub mod synth;
 pub mod track;
 pub mod units;
 
+mod text;
+
 pub use error::{Error, Result};
 pub use gm::InstrumentFamily;
 pub use multitrack::{Multitrack, Tempo, TimeSignature, DEFAULT_QPM};
