@@ -225,6 +225,10 @@ mod tests {
         assert_eq!(width("0", 2048.0), 1303);
         assert_eq!(width("00", 2048.0), 2606);
         assert_eq!(width("A", 2048.0), 1401);
+        // The ascent (hhea) is 1901 units, the descent 483, and "H" is 1493 tall.
+        assert_eq!(ascent(2048.0), 1901);
+        assert_eq!(line_height(2048.0), 1901 + 483);
+        assert_eq!(cap_height(2048.0), 1493);
         assert_eq!(width("", SMALL), 0);
         let (short, _) = drawn("bar", SMALL);
         let (long, _) = drawn("bar numbers", SMALL);
