@@ -34,6 +34,8 @@ pub mod track;
 pub mod units;
 pub mod venv;
 
+mod text;
+
 pub use error::{Error, Result};
 pub use gm::InstrumentFamily;
 pub use multitrack::{Multitrack, Tempo, TimeSignature, DEFAULT_QPM};
