@@ -6,9 +6,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use museroll_core::dataset::{
     self, BuildOptions, Dataset, ImportOptions, Layout, Manifest, Origin, Progress, SkippedFile,
-    Split, Windows,
+    Split, Windows, MANIFEST_FILE,
 };
 use museroll_core::metrics::{markdown_table, MetricsConfig, MetricsReport};
+use museroll_core::venv;
 use std::path::{Path, PathBuf};
 
 /// `museroll data …`
@@ -87,6 +88,10 @@ pub struct BuildArgs {
     /// Seed of the random windows and the split.
     #[arg(long)]
     seed: Option<u64>,
+    /// List the skipped files one per line as they are met (otherwise they are counted by
+    /// reason; the manifest lists them either way).
+    #[arg(long)]
+    verbose: bool,
 }
 
 /// Which phrases of a dataset to measure.
@@ -156,33 +161,38 @@ fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal); skipped files are reported
-/// as they come, above the bar.
-struct Bar(ProgressBar);
+/// as they come, above the bar, when `list_skipped`.
+struct Bar {
+    bar: ProgressBar,
+    list_skipped: bool,
+}
 
 impl Bar {
-    fn new(unit: &str) -> Bar {
+    fn new(unit: &str, list_skipped: bool) -> Bar {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let template = format!("{{bar:40}} {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}}");
         if let Ok(style) = ProgressStyle::with_template(&template) {
             bar.set_style(style);
         }
-        Bar(bar)
+        Bar { bar, list_skipped }
     }
 }
 
 impl Progress for Bar {
     fn start(&self, total: u64) {
-        self.0.set_length(total);
+        self.bar.set_length(total);
     }
     fn advance(&self, n: u64) {
-        self.0.inc(n);
+        self.bar.inc(n);
     }
     fn skipped(&self, file: &SkippedFile) {
-        self.0
-            .suspend(|| eprintln!("skipped {}: {}", file.path, file.message));
+        if self.list_skipped {
+            self.bar
+                .suspend(|| eprintln!("skipped {}: {}", file.path, file.message));
+        }
     }
     fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }
 
@@ -265,22 +275,36 @@ pub fn run(command: DataCommand) -> Result<()> {
         DataCommand::Build(args) => {
             let options = args.options()?;
             let inputs = if args.inputs.is_empty() {
-                vec![crate::venv::find("lib/python3*/site-packages/music21/corpus/bach")
+                vec![venv::find(venv::search_roots(), venv::BACH_CORPUS)
                     .context("no inputs given and music21's Bach corpus was not found in the project's .venv (run ./setup.sh)")?]
             } else {
                 args.inputs.clone()
             };
-            let report = dataset::build(&inputs, &args.out, &options, &Bar::new("files"))?;
+            let progress = Bar::new("files", args.verbose);
+            let report = dataset::build(&inputs, &args.out, &options, &progress)?;
+            let skipped = &report.manifest.stats.skipped;
             if report.manifest.phrases == 0 {
                 // An empty dataset only fails later, in training; say so now and leave nothing.
                 std::fs::remove_dir_all(&report.dir)
                     .with_context(|| report.dir.display().to_string())?;
                 bail!(
-                    "{}: no phrase could be cut from the inputs (see the skipped files above)",
-                    args.out.display()
+                    "{}: no phrase could be cut from the inputs ({skipped}{})",
+                    args.out.display(),
+                    if args.verbose {
+                        ""
+                    } else {
+                        "; --verbose lists them"
+                    }
                 );
             }
             crate::emit(&report.manifest.summary())?;
+            if skipped.total() > 0 && !args.verbose {
+                // The summary counts them by reason; say where each one is named.
+                eprintln!(
+                    "the list of skipped files is in {}",
+                    report.dir.join(MANIFEST_FILE).display()
+                );
+            }
             eprintln!("wrote {}", report.dir.display());
         }
         DataCommand::Info { dir } => crate::emit(&Manifest::read(&dir)?.summary())?,
@@ -295,7 +319,8 @@ pub fn run(command: DataCommand) -> Result<()> {
                 Some(path) => read_toml(&path)?,
                 None => ImportOptions::default(),
             };
-            let report = dataset::import_musegan(&file, &out, &options, &Bar::new("phrases"))?;
+            let report =
+                dataset::import_musegan(&file, &out, &options, &Bar::new("phrases", true))?;
             crate::emit(&report.manifest.summary())?;
             eprintln!("wrote {}", report.dir.display());
         }
@@ -351,7 +376,13 @@ pub fn eval(samples: &Path, reference: &Path, options: &EvalOptions) -> Result<(
         };
         scratch = tempfile::tempdir().context("creating a temporary directory")?;
         let dir = scratch.path().join("samples");
-        dataset::build(&[samples.to_path_buf()], &dir, &build, &Bar::new("files"))?;
+        // The temporary dataset goes away: its skipped files are named now or never.
+        dataset::build(
+            &[samples.to_path_buf()],
+            &dir,
+            &build,
+            &Bar::new("files", true),
+        )?;
         Dataset::open(&dir)?
     };
     require_phrases(&samples_ds, None, samples)?;

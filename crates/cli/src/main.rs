@@ -16,7 +16,6 @@ mod data;
 mod generate;
 mod render;
 mod train;
-mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
 #[derive(Parser)]

@@ -3,11 +3,9 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use museroll_core::synth::{self, Audio, RenderOptions, SoundFont};
+use museroll_core::venv;
 use museroll_core::{Error, Multitrack};
 use std::path::{Path, PathBuf};
-
-/// Where setup.sh's venv keeps pretty_midi's General MIDI SoundFont, the default one.
-const VENV_SOUNDFONT: &str = "lib/python3*/site-packages/pretty_midi/TimGM6mb.sf2";
 
 /// Arguments of `museroll render`.
 #[derive(Args)]
@@ -58,7 +56,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
 pub fn soundfont(path: Option<&Path>) -> Result<(SoundFont, PathBuf)> {
     let path = match path {
         Some(path) => path.to_path_buf(),
-        None => crate::venv::find(VENV_SOUNDFONT).context(
+        None => venv::find(venv::search_roots(), venv::GM_SOUNDFONT).context(
             "no SoundFont found in the project's .venv: pass --soundfont FILE.sf2 (e.g. Debian's \
              /usr/share/sounds/sf2/FluidR3_GM.sf2) or run ./setup.sh",
         )?,

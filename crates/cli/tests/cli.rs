@@ -196,6 +196,65 @@ fn plot_selects_bars() {
 }
 
 #[test]
+fn dataset_build_counts_skipped_files_and_lists_them_when_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::copy(fixture("midi/bwv66.6.mid"), inputs.join("bwv66.6.mid")).unwrap();
+    std::fs::write(inputs.join("broken.mid"), b"MThd\0\0").unwrap();
+    let build = |out: &Path, verbose: bool| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "data".as_ref(),
+            "build".as_ref(),
+            inputs.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--tracks".as_ref(),
+            "satb".as_ref(),
+            "--bars".as_ref(),
+            "2".as_ref(),
+            "--steps-per-beat".as_ref(),
+            "4".as_ref(),
+            "--pitches".as_ref(),
+            "48".as_ref(),
+            "--lowest-pitch".as_ref(),
+            "36".as_ref(),
+        ];
+        if verbose {
+            args.push("--verbose".as_ref());
+        }
+        let output = museroll(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        (String::from_utf8_lossy(&output.stdout).into_owned(), stderr)
+    };
+    // By default: counts by reason, and where the list is; no line per file.
+    let quiet = dir.path().join("quiet");
+    let (stdout, stderr) = build(&quiet, false);
+    assert!(stdout.contains("skipped 1 file: 1 unreadable"), "{stdout}");
+    let manifest = quiet.join("manifest.json");
+    assert!(
+        stderr.contains(&format!(
+            "the list of skipped files is in {}",
+            manifest.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("broken.mid"), "{stderr}");
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    assert!(listed.contains("broken.mid"), "{listed}");
+    // --verbose: one line per skipped file, as it is met.
+    let (stdout, stderr) = build(&dir.path().join("verbose"), true);
+    assert!(stdout.contains("skipped 1 file: 1 unreadable"), "{stdout}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("skipped "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("broken.mid"), "{stderr}");
+}
+
+#[test]
 fn dataset_build_info_stats_and_eval() {
     let dir = tempfile::tempdir().unwrap();
     let ds = dir.path().join("ds");
@@ -324,22 +383,20 @@ fn model_summary_of_a_preset() {
     assert_clean_failure(&bad, "huge", "preset");
 }
 
-/// pretty_midi's General MIDI SoundFont in the project's venv, if setup.sh has made it.
-fn venv_soundfont() -> Option<PathBuf> {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
-    std::fs::read_dir(lib)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("site-packages/pretty_midi/TimGM6mb.sf2"))
-        .find(|p| p.is_file())
+/// pretty_midi's General MIDI SoundFont in the project's venv; missing, the test fails saying
+/// to run ./setup.sh (a skipped test would pass without checking anything).
+fn venv_soundfont() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap();
+    museroll_core::venv::require(workspace, museroll_core::venv::GM_SOUNDFONT)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn render_plays_a_file_into_a_wav() {
-    let Some(soundfont) = venv_soundfont() else {
-        eprintln!("note: TimGM6mb.sf2 not found in the project's .venv (run ./setup.sh); skipped");
-        return;
-    };
+    let soundfont = venv_soundfont();
     let dir = tempfile::tempdir().unwrap();
     let midi = fixture("midi/bwv66.6.mid");
     let wav = dir.path().join("chorale.wav");

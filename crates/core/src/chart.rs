@@ -16,25 +16,36 @@
 //! - **Round ticks.** Tick values are the multiples of 1, 2 or 5 × 10ᵏ inside the range, the
 //!   finest step that leaves at most a few labels ([`nice_ticks`]); labels never overlap.
 //! - **The mapping is exact and documented.** In a plot area `width` × `height` pixels whose
-//!   top-left pixel is (`left`, `top`), x maps to column `left + round((x − x_lo) / (x_hi − x_lo)
-//!   · (width − 1))` and y to row `top + round((y_hi − y) / (y_hi − y_lo) · (height − 1))`: the
-//!   range's ends are the area's outermost pixels.
+//!   top-left pixel is (`left`, `top`), x maps to column `left + round((x − x_lo) / (x_hi −
+//!   x_lo) · (width − 1))` and y to row `top + (height − 1) − round((y − y_lo) / (y_hi − y_lo) ·
+//!   (height − 1))` (halves round up): the range's ends are the area's outermost pixels.
+//!   plotters draws each plot on a `0..1` × `0..1` chart of the data's fractions of its axes
+//!   (computed on halves, so even a range spanning most of the doubles does not overflow),
+//!   nudged by half a pixel since plotters rounds down.
 //! - **Fast on long runs.** Consecutive points falling into one pixel column are reduced to the
-//!   first, lowest, highest and last of them before drawing, which draws the same pixels as the
-//!   whole run; a million-point series costs one pass over its points.
+//!   first, lowest, highest and last of them before drawing, which reaches the same rows in
+//!   every column as the whole run; a million-point series costs one pass over its points.
 //! - **Bounded.** The picture is at most [`MAX_SIDE`] pixels a side and [`MAX_PIXELS`] in all;
 //!   larger options are [`Error::Invalid`], as are options that leave no room for a plot.
 //!
-//! Lines are 1 px Bresenham lines in a fixed palette (the piano-roll track colours of
-//! [`plot`], cycled); a reference value (e.g. the training data's value of a metric) is a black
-//! dashed line. Text uses the same 8×8 bitmap font as the piano-roll pictures.
+//! The lines, grid, frame, ticks and legend marks are drawn by the `plotters` crate (its bitmap
+//! backend, no system fonts): 1 px anti-aliased lines in a fixed palette (the piano-roll track
+//! colours of [`plot`], cycled); a reference value (e.g. the training data's value of a metric)
+//! is a black dashed line; a point with no neighbour to join is a small square. This module
+//! decides the layout and the ticks. Text is set in DejaVu Sans by the same code as the
+//! piano-roll pictures' (the crate's `text` module), after the shapes.
 
 use crate::error::{Error, Result};
-use crate::plot::{
-    self, text_width, track_color, Canvas, BACKGROUND, BORDER, FAINT_TEXT, GLYPH, MAX_PIXELS,
-    MAX_SIDE, TEXT,
-};
+use crate::plot::{self, track_color, BORDER, FAINT_TEXT, MAX_PIXELS, MAX_SIDE, TEXT};
+use crate::text::{self, Clip, SMALL};
 use image::{Rgb, RgbImage};
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::{
+    BitMapBackend, ChartBuilder, DrawingArea, DrawingAreaErrorKind, DrawingBackend,
+    IntoDrawingArea, LineSeries, PathElement, Pixel, RGBColor, Rectangle, ShapeStyle,
+};
+use plotters::series::DashedLineSeries;
 use std::path::Path;
 
 /// One curve: `(x, y)` points drawn in order, joined by straight lines.
@@ -103,17 +114,28 @@ impl Default for ChartOptions {
 /// ```
 pub fn render_panels(panels: &[Panel], x_label: &str, options: &ChartOptions) -> Result<RgbImage> {
     let layout = Layout::new(panels, options)?;
-    let mut image = RgbImage::from_pixel(layout.width, layout.height, BACKGROUND);
+    let (width, height) = (layout.width, layout.height);
+    // White RGB, 3 bytes a pixel, as plotters' bitmap backend and `RgbImage` both lay it out.
+    let mut buffer = vec![255u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+        for (index, (panel, plan)) in panels.iter().zip(&layout.panels).enumerate() {
+            let (left, top) = layout.cell(index);
+            let cell = root.clone().shrink(
+                (left as i32, top as i32),
+                (layout.cell_width, layout.cell_height),
+            );
+            layout
+                .paint_shapes(panel, plan, &cell)
+                .map_err(|e| Error::Image(format!("drawing the chart failed: {e}")))?;
+        }
+        root.present()
+            .map_err(|e| Error::Image(format!("drawing the chart failed: {e}")))?;
+    }
+    let mut image = RgbImage::from_raw(width, height, buffer)
+        .ok_or_else(|| Error::Image("the chart's pixel buffer has the wrong size".into()))?;
     for (index, (panel, plan)) in panels.iter().zip(&layout.panels).enumerate() {
-        let (row, column) = (index / layout.columns, index % layout.columns);
-        let mut canvas = Canvas {
-            image: &mut image,
-            left: column as u32 * layout.cell_width,
-            top: row as u32 * layout.cell_height,
-            width: layout.cell_width,
-            height: layout.cell_height,
-        };
-        layout.paint(panel, plan, x_label, &mut canvas);
+        layout.paint_text(panel, plan, x_label, &mut image, layout.cell(index));
     }
     Ok(image)
 }
@@ -261,12 +283,16 @@ fn decimal_exponent(v: f64) -> i32 {
 
 /// Outer padding of a panel.
 const PAD: u32 = 10;
-/// Height of a line of text, with its spacing.
-const LINE: u32 = GLYPH + 6;
+/// Size of panel titles, in pixels per em (other text is [`SMALL`]).
+const TITLE: f32 = 13.0;
+/// Space between a line of small text and the next.
+const LINE_GAP: u32 = 3;
 /// Length of a tick mark.
 const TICK: u32 = 4;
 /// Space between a tick mark and its label.
 const TICK_GAP: u32 = 3;
+/// The least space between two x tick labels.
+const LABEL_GAP: u32 = 10;
 /// The smallest plot area side accepted.
 const MIN_PLOT: u32 = 32;
 /// Width of a legend swatch…
@@ -286,7 +312,7 @@ const Y_PADDING: f64 = 0.05;
 /// The most ticks per axis.
 const AXIS_TICKS: usize = 10;
 /// The least vertical room per y tick.
-const Y_TICK_SPACING: u32 = 3 * GLYPH;
+const Y_TICK_SPACING: u32 = 24;
 
 /// Grid lines at the ticks, under the data.
 const GRID: Rgb<u8> = Rgb([232, 232, 232]);
@@ -295,8 +321,18 @@ const REFERENCE: Rgb<u8> = Rgb([0, 0, 0]);
 
 const NO_DATA: &str = "no data";
 
-/// A data range mapped onto pixels, from `lo` to `hi` (finite and different; `hi < lo` for
-/// rows, which grow downwards).
+/// Height of a line of small text with the space under it.
+fn line() -> u32 {
+    text::line_height(SMALL) + LINE_GAP
+}
+
+/// The row of a legend entry's mark below the top of its line: the middle of the lower-case
+/// letters of its name.
+fn mark_row() -> u32 {
+    text::ascent(SMALL) - text::cap_height(SMALL) * 3 / 8
+}
+
+/// A data range, from `lo` to `hi` (finite and different).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Scale {
     lo: f64,
@@ -333,24 +369,17 @@ impl Scale {
         (lo <= hi).then(|| Scale::new(lo, hi, padding))
     }
 
-    /// The same range running from `hi` to `lo`.
-    fn flipped(self) -> Scale {
-        Scale {
-            lo: self.hi,
-            hi: self.lo,
-        }
-    }
-
     /// Where `v` lies in the range, 0 at `lo` and 1 at `hi` (clamped; computed on halves so a
     /// range spanning most of the doubles does not overflow).
     fn fraction(&self, v: f64) -> f64 {
         ((v / 2.0 - self.lo / 2.0) / (self.hi / 2.0 - self.lo / 2.0)).clamp(0.0, 1.0)
     }
+}
 
-    /// The pixel of `v` among `pixels` (≥ 1), the range's ends on the outermost ones.
-    fn pixel(&self, v: f64, pixels: u32) -> u32 {
-        (self.fraction(v) * f64::from(pixels - 1)).round() as u32
-    }
+/// The pixel offset of `fraction` (0 to 1) of an axis `pixels` long (≥ 1), as plotters maps a
+/// value of its `0.0..1.0` coordinate range: `⌊(pixels − 1) · fraction + 0.001⌋`.
+fn offset(fraction: f64, pixels: u32) -> u32 {
+    (f64::from(pixels - 1) * fraction + 1e-3).floor() as u32
 }
 
 /// A rectangle of pixels, relative to its panel.
@@ -431,7 +460,7 @@ fn legend(panel: &Panel, reference: Option<f64>, room: u32) -> Vec<Entry> {
     for (mark, name) in marks {
         let width = SWATCH
             .saturating_add(SWATCH_GAP)
-            .saturating_add(text_width(name, 1));
+            .saturating_add(text::width(name, SMALL));
         if x > 0 && x.saturating_add(width) > room {
             (x, row) = (0, row + 1);
         }
@@ -447,7 +476,11 @@ fn legend(panel: &Panel, reference: Option<f64>, room: u32) -> Vec<Entry> {
 }
 
 fn widest(labels: &[String]) -> u32 {
-    labels.iter().map(|l| text_width(l, 1)).max().unwrap_or(0)
+    labels
+        .iter()
+        .map(|l| text::width(l, SMALL))
+        .max()
+        .unwrap_or(0)
 }
 
 impl Layout {
@@ -493,10 +526,12 @@ impl Layout {
             .filter_map(|l| l.last().map(|e| e.row + 1))
             .max()
             .unwrap_or(0);
-        let legend_top = PAD + LINE;
-        let y_label_top = legend_rows.saturating_mul(LINE).saturating_add(legend_top);
-        let plot_top = y_label_top.saturating_add(LINE);
-        let bottom = TICK + TICK_GAP + LINE + GLYPH + PAD;
+        let legend_top = PAD + text::line_height(TITLE) + LINE_GAP;
+        let y_label_top = legend_rows
+            .saturating_mul(line())
+            .saturating_add(legend_top);
+        let plot_top = y_label_top.saturating_add(line());
+        let bottom = TICK + TICK_GAP + line() + text::line_height(SMALL) + PAD;
         let plot_height = panel_height
             .checked_sub(plot_top.saturating_add(bottom))
             .filter(|&h| h >= MIN_PLOT)
@@ -536,7 +571,7 @@ impl Layout {
         let label_width = plans.iter().map(|p| widest(&p.y_labels)).max().unwrap_or(0);
         let plot_left = PAD + label_width + TICK_GAP + TICK + 1;
 
-        // The shared x axis: as many ticks as fit with a glyph between labels.
+        // The shared x axis: as many ticks as fit with some space between labels.
         let xs = panels
             .iter()
             .flat_map(|p| &p.series)
@@ -547,7 +582,7 @@ impl Layout {
         for count in (2..=AXIS_TICKS).rev() {
             x_ticks = Ticks::new(x.lo, x.hi, count);
             let labels = x_ticks.as_ref().map(Ticks::labels).unwrap_or_default();
-            let needed = (widest(&labels) + GLYPH).saturating_mul(labels.len() as u32);
+            let needed = (widest(&labels) + LABEL_GAP).saturating_mul(labels.len() as u32);
             if needed <= room {
                 break;
             }
@@ -584,194 +619,286 @@ impl Layout {
         })
     }
 
-    /// The pixel (relative to the panel) of data point (`x`, `y`) in the panel of `plan`.
-    fn pixel(&self, plan: &Plan, x: f64, y: f64) -> (u32, u32) {
-        let plot = self.plot;
+    /// The top-left pixel of panel `index`'s cell.
+    fn cell(&self, index: usize) -> (u32, u32) {
+        let (row, column) = (index / self.columns, index % self.columns);
         (
-            plot.left + self.x.pixel(x, plot.width),
-            plot.top + plan.y.flipped().pixel(y, plot.height),
+            column as u32 * self.cell_width,
+            row as u32 * self.cell_height,
         )
     }
 
-    fn paint(&self, panel: &Panel, plan: &Plan, x_label: &str, canvas: &mut Canvas) {
+    /// The chart coordinates (as plotters takes them) of data point (`x`, `y`): its fractions
+    /// of the axes, each nudged by half a pixel so that plotters' rounding down rounds to the
+    /// nearest pixel.
+    fn fractions(&self, plan: &Plan, x: f64, y: f64) -> (f64, f64) {
+        let nudge = |f: f64, pixels: u32| (f + 0.5 / f64::from(pixels - 1)).min(1.0);
+        (
+            nudge(self.x.fraction(x), self.plot.width),
+            nudge(plan.y.fraction(y), self.plot.height),
+        )
+    }
+
+    /// The pixel (relative to the panel) of data point (`x`, `y`) in the panel of `plan`.
+    fn pixel(&self, plan: &Plan, x: f64, y: f64) -> (u32, u32) {
         let plot = self.plot;
-        let centered = |text: &str| {
-            let w = text_width(text, 1);
+        let (fx, fy) = self.fractions(plan, x, y);
+        (
+            plot.left + offset(fx, plot.width),
+            plot.top + (plot.height - 1) - offset(fy, plot.height),
+        )
+    }
+
+    /// Draws the panel's lines and shapes with plotters onto `cell`, the panel's drawing area.
+    fn paint_shapes<DB: DrawingBackend>(
+        &self,
+        panel: &Panel,
+        plan: &Plan,
+        cell: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let plot = self.plot;
+        let style = |c: Rgb<u8>| ShapeStyle::from(&RGBColor(c.0[0], c.0[1], c.0[2]));
+        let at = |x: u32, y: u32| (x as i32, y as i32);
+
+        // Legend marks.
+        for entry in &plan.legend {
+            let (x, y) = (
+                PAD + entry.x,
+                self.legend_top + entry.row * line() + mark_row(),
+            );
+            match entry.mark {
+                // Filled rectangles end before their bottom-right corner.
+                Mark::Swatch(color) => cell.draw(&Rectangle::new(
+                    [at(x, y - 1), at(x + SWATCH, y + 2)],
+                    style(color).filled(),
+                ))?,
+                Mark::Dashes => cell.draw(&DashedPathElement::new(
+                    [at(x, y), at(x + SWATCH - 1, y)],
+                    DASH as i32,
+                    DASH_GAP as i32,
+                    style(REFERENCE),
+                ))?,
+            }
+        }
+
+        // Tick marks outside the plot area and the frame around it.
+        let (right, bottom) = (plot.left + plot.width, plot.top + plot.height);
+        let y_ticks = plan.y_ticks.iter().flat_map(|t| &t.values);
+        for &value in y_ticks.clone() {
+            let (_, y) = self.pixel(plan, self.x.lo, value);
+            let tick = [at(plot.left - 1 - TICK, y), at(plot.left - 2, y)];
+            cell.draw(&PathElement::new(tick, style(BORDER)))?;
+        }
+        let x_ticks = self.x_ticks.iter().flat_map(|t| &t.values);
+        for &value in x_ticks.clone() {
+            let (x, _) = self.pixel(plan, value, plan.y.lo);
+            let tick = [at(x, bottom + 1), at(x, bottom + TICK)];
+            cell.draw(&PathElement::new(tick, style(BORDER)))?;
+        }
+        cell.draw(&Rectangle::new(
+            [at(plot.left - 1, plot.top - 1), at(right, bottom)],
+            style(BORDER),
+        ))?;
+
+        // The plot: a 0..1 × 0..1 chart on the plot area, so plotters maps data through the
+        // overflow-safe `Scale::fraction`.
+        let area = cell
+            .clone()
+            .shrink(at(plot.left, plot.top), (plot.width, plot.height));
+        let mut chart = ChartBuilder::on(&area).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+        for &value in y_ticks {
+            let (_, fy) = self.fractions(plan, self.x.lo, value);
+            chart.draw_series(LineSeries::new([(0.0, fy), (1.0, fy)], style(GRID)))?;
+        }
+        for &value in x_ticks {
+            let (fx, _) = self.fractions(plan, value, plan.y.lo);
+            chart.draw_series(LineSeries::new([(fx, 0.0), (fx, 1.0)], style(GRID)))?;
+        }
+        for (index, series) in panel.series.iter().enumerate() {
+            let color = style(track_color(index));
+            for run in self.runs(plan, &series.points) {
+                match run[..] {
+                    [] => {}
+                    [(fx, fy)] => {
+                        let x = plot.left + offset(fx, plot.width);
+                        let y = plot.top + (plot.height - 1) - offset(fy, plot.height);
+                        let half = MARKER / 2;
+                        let corners = [at(x - half, y - half), at(x + half + 1, y + half + 1)];
+                        cell.draw(&Rectangle::new(corners, color.filled()))?;
+                    }
+                    _ => {
+                        let ends = [run[0], run[run.len() - 1]];
+                        chart.draw_series(LineSeries::new(run, color))?;
+                        // plotters' anti-aliased lines leave out one end of a sloping
+                        // segment; joined segments cover each other's, but not the run's.
+                        chart.draw_series(ends.map(|p| Pixel::new(p, color)))?;
+                    }
+                }
+            }
+        }
+        if let Some(value) = plan.reference {
+            let (_, fy) = self.fractions(plan, self.x.lo, value);
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, fy), (1.0, fy)],
+                DASH as i32,
+                DASH_GAP as i32,
+                style(REFERENCE),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// The finite stretches of `points` as fractions of the axes, each reduced per pixel column
+    /// to its first, lowest, highest and last point: the same pixels as the whole stretch, in
+    /// one pass over the points. A stretch that stays on one pixel is a single point.
+    fn runs(&self, plan: &Plan, points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+        let (width, height) = (self.plot.width, self.plot.height);
+        let mut runs = Vec::new();
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        let mut column: Option<Column> = None;
+        let flush = |column: &mut Option<Column>, run: &mut Vec<(f64, f64)>| {
+            if let Some(c) = column.take() {
+                c.push_to(run);
+            }
+        };
+        for p in points {
+            if !finite(p) {
+                flush(&mut column, &mut run);
+                runs.push(single_pixel(std::mem::take(&mut run), width, height));
+                continue;
+            }
+            let f = self.fractions(plan, p.0, p.1);
+            let x = offset(f.0, width);
+            match &mut column {
+                Some(c) if c.x == x => c.add(f),
+                _ => {
+                    flush(&mut column, &mut run);
+                    column = Some(Column::new(x, f));
+                }
+            }
+        }
+        flush(&mut column, &mut run);
+        runs.push(single_pixel(run, width, height));
+        runs.retain(|r| !r.is_empty());
+        runs
+    }
+
+    /// Sets the panel's text onto `image`, whose panel has its top-left corner at `origin`.
+    fn paint_text(
+        &self,
+        panel: &Panel,
+        plan: &Plan,
+        x_label: &str,
+        image: &mut RgbImage,
+        origin: (u32, u32),
+    ) {
+        let plot = self.plot;
+        let clip = Clip {
+            left: origin.0,
+            top: origin.1,
+            right: origin.0 + self.cell_width,
+            bottom: origin.1 + self.cell_height,
+        };
+        let mut write = |x: u32, y: u32, s: &str, size: f32, color: Rgb<u8>| {
+            let at = (
+                i64::from(origin.0) + i64::from(x),
+                i64::from(origin.1) + i64::from(y),
+            );
+            text::draw(image, clip, at, s, size, color);
+        };
+        let centered = |s: &str, size: f32| {
+            let w = text::width(s, size);
             plot.left + plot.width.saturating_sub(w) / 2
         };
-        canvas.text(centered(&panel.title), PAD, &panel.title, 1, TEXT);
+        write(
+            centered(&panel.title, TITLE),
+            PAD,
+            &panel.title,
+            TITLE,
+            TEXT,
+        );
         for entry in &plan.legend {
-            let (x, y) = (PAD + entry.x, self.legend_top + entry.row * LINE);
-            match entry.mark {
-                Mark::Swatch(color) => canvas.fill(x, y + 3, SWATCH, 3, color),
-                Mark::Dashes => dashes(canvas, x, y + 4, SWATCH),
-            }
-            canvas.text(x + SWATCH + SWATCH_GAP, y, &entry.name, 1, TEXT);
+            let (x, y) = (PAD + entry.x, self.legend_top + entry.row * line());
+            write(x + SWATCH + SWATCH_GAP, y, &entry.name, SMALL, TEXT);
         }
-        canvas.text(PAD, self.y_label_top, &panel.y_label, 1, FAINT_TEXT);
-
-        // Grid lines and ticks, then the frame around the plot area.
-        let (right, bottom) = (plot.left + plot.width, plot.top + plot.height);
+        write(PAD, self.y_label_top, &panel.y_label, SMALL, FAINT_TEXT);
+        // Tick labels: y labels centred on their tick, x labels under theirs.
+        let middle = text::ascent(SMALL) - text::cap_height(SMALL) / 2;
         let y_ticks = plan.y_ticks.iter().flat_map(|t| &t.values);
         for (&value, label) in y_ticks.zip(&plan.y_labels) {
             let (_, y) = self.pixel(plan, self.x.lo, value);
-            canvas.fill(plot.left, y, plot.width, 1, GRID);
-            canvas.fill(plot.left - 1 - TICK, y, TICK, 1, BORDER);
-            let x = plot.left - 1 - TICK - TICK_GAP - text_width(label, 1);
-            canvas.text(x, y.saturating_sub(GLYPH / 2), label, 1, FAINT_TEXT);
+            let x = plot.left - 1 - TICK - TICK_GAP - text::width(label, SMALL);
+            write(x, y.saturating_sub(middle), label, SMALL, FAINT_TEXT);
         }
+        let bottom = plot.top + plot.height;
         let x_ticks = self.x_ticks.iter().flat_map(|t| &t.values);
         for (&value, label) in x_ticks.zip(&self.x_labels) {
             let (x, _) = self.pixel(plan, value, plan.y.lo);
-            canvas.fill(x, plot.top, 1, plot.height, GRID);
-            canvas.fill(x, bottom + 1, 1, TICK, BORDER);
-            let w = text_width(label, 1);
+            let w = text::width(label, SMALL);
             let y = bottom + 1 + TICK + TICK_GAP;
-            canvas.text(x.saturating_sub(w / 2), y, label, 1, FAINT_TEXT);
+            write(x.saturating_sub(w / 2), y, label, SMALL, FAINT_TEXT);
         }
-        canvas.fill(plot.left - 1, plot.top - 1, plot.width + 2, 1, BORDER);
-        canvas.fill(plot.left - 1, bottom, plot.width + 2, 1, BORDER);
-        canvas.fill(plot.left - 1, plot.top - 1, 1, plot.height + 2, BORDER);
-        canvas.fill(right, plot.top - 1, 1, plot.height + 2, BORDER);
-        let x_label_top = bottom + 1 + TICK + TICK_GAP + LINE;
-        canvas.text(centered(x_label), x_label_top, x_label, 1, FAINT_TEXT);
-
-        // The data, the reference over it.
-        for (index, series) in panel.series.iter().enumerate() {
-            let mut pen = Pen {
-                canvas: &mut *canvas,
-                color: track_color(index),
-                last: None,
-                run: 0,
-            };
-            let mut column: Option<Column> = None;
-            for &(x, y) in &series.points {
-                if !finite(&(x, y)) {
-                    if let Some(c) = column.take() {
-                        c.draw(&mut pen);
-                    }
-                    pen.lift();
-                    continue;
-                }
-                let (px, py) = self.pixel(plan, x, y);
-                match &mut column {
-                    Some(c) if c.x == px => c.add(py),
-                    _ => {
-                        if let Some(c) = column.replace(Column::new(px, py)) {
-                            c.draw(&mut pen);
-                        }
-                    }
-                }
-            }
-            if let Some(c) = column {
-                c.draw(&mut pen);
-            }
-            pen.lift();
-        }
-        if let Some(value) = plan.reference {
-            let (_, y) = self.pixel(plan, self.x.lo, value);
-            dashes(canvas, plot.left, y, plot.width);
-        }
+        let x_label_top = bottom + 1 + TICK + TICK_GAP + line();
+        write(
+            centered(x_label, SMALL),
+            x_label_top,
+            x_label,
+            SMALL,
+            FAINT_TEXT,
+        );
         if !plan.has_data {
-            let y = plot.top + plot.height.saturating_sub(GLYPH) / 2;
-            canvas.text(centered(NO_DATA), y, NO_DATA, 1, FAINT_TEXT);
+            let y = plot.top + plot.height.saturating_sub(text::line_height(SMALL)) / 2;
+            write(centered(NO_DATA, SMALL), y, NO_DATA, SMALL, FAINT_TEXT);
         }
     }
 }
 
-/// A dashed horizontal line from (`x`, `y`), `length` pixels long, starting with a dash.
-fn dashes(canvas: &mut Canvas, x: u32, y: u32, length: u32) {
-    for i in (0..length).filter(|i| i % (DASH + DASH_GAP) < DASH) {
-        canvas.set(x + i, y, REFERENCE);
+/// `run` as one point when all its points fall on one pixel of a `width` × `height` plot.
+fn single_pixel(run: Vec<(f64, f64)>, width: u32, height: u32) -> Vec<(f64, f64)> {
+    let pixel = |&(fx, fy): &(f64, f64)| (offset(fx, width), offset(fy, height));
+    match run.first() {
+        Some(first) if run.iter().all(|p| pixel(p) == pixel(first)) => vec![*first],
+        _ => run,
     }
 }
 
-/// Consecutive points in one pixel column: the rows of the first, lowest, highest and last.
+/// Consecutive points in one pixel column (as fractions of the axes): the first, lowest,
+/// highest and last.
 struct Column {
     x: u32,
-    first: u32,
-    top: u32,
-    bottom: u32,
-    last: u32,
+    first: (f64, f64),
+    low: (f64, f64),
+    high: (f64, f64),
+    last: (f64, f64),
 }
 
 impl Column {
-    fn new(x: u32, y: u32) -> Column {
+    fn new(x: u32, p: (f64, f64)) -> Column {
         Column {
             x,
-            first: y,
-            top: y,
-            bottom: y,
-            last: y,
+            first: p,
+            low: p,
+            high: p,
+            last: p,
         }
     }
 
-    fn add(&mut self, y: u32) {
-        self.top = self.top.min(y);
-        self.bottom = self.bottom.max(y);
-        self.last = y;
-    }
-
-    /// Joins first → top → bottom → last, which covers every row the column's points reach.
-    fn draw(&self, pen: &mut Pen) {
-        for y in [self.first, self.top, self.bottom, self.last] {
-            pen.to(self.x, y);
+    fn add(&mut self, p: (f64, f64)) {
+        if p.1 < self.low.1 {
+            self.low = p;
         }
-    }
-}
-
-/// Draws polylines point by point; a run of a single pixel is drawn as a small square.
-struct Pen<'c, 'a> {
-    canvas: &'c mut Canvas<'a>,
-    color: Rgb<u8>,
-    last: Option<(u32, u32)>,
-    /// Distinct pixels in the current run.
-    run: usize,
-}
-
-impl Pen<'_, '_> {
-    fn to(&mut self, x: u32, y: u32) {
-        match self.last {
-            Some(last) if last == (x, y) => return,
-            Some((x0, y0)) => self.line(x0, y0, x, y),
-            None => {}
+        if p.1 > self.high.1 {
+            self.high = p;
         }
-        self.last = Some((x, y));
-        self.run += 1;
+        self.last = p;
     }
 
-    /// Ends the current run.
-    fn lift(&mut self) {
-        if let (Some((x, y)), 1) = (self.last, self.run) {
-            let half = MARKER / 2;
-            let (x, y) = (x.saturating_sub(half), y.saturating_sub(half));
-            self.canvas.fill(x, y, MARKER, MARKER, self.color);
-        }
-        self.last = None;
-        self.run = 0;
-    }
-
-    /// Bresenham's line, both ends included.
-    fn line(&mut self, x0: u32, y0: u32, x1: u32, y1: u32) {
-        let (mut x, mut y) = (i64::from(x0), i64::from(y0));
-        let (x1, y1) = (i64::from(x1), i64::from(y1));
-        let (dx, dy) = ((x1 - x).abs(), -(y1 - y).abs());
-        let (sx, sy) = ((x1 - x).signum(), (y1 - y).signum());
-        let mut error = dx + dy;
-        loop {
-            // Within the panel: every coordinate came from a u32.
-            self.canvas.set(x as u32, y as u32, self.color);
-            if x == x1 && y == y1 {
-                break;
-            }
-            let doubled = 2 * error;
-            if doubled >= dy {
-                error += dy;
-                x += sx;
-            }
-            if doubled <= dx {
-                error += dx;
-                y += sy;
+    /// Appends first → lowest → highest → last (each once): joined, they cover every row the
+    /// column's points reach.
+    fn push_to(&self, run: &mut Vec<(f64, f64)>) {
+        for p in [self.first, self.low, self.high, self.last] {
+            if run.last() != Some(&p) {
+                run.push(p);
             }
         }
     }
@@ -780,6 +907,7 @@ impl Pen<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::BACKGROUND;
     use proptest::prelude::*;
 
     fn series(name: &str, points: impl IntoIterator<Item = (f64, f64)>) -> Series {
@@ -816,15 +944,6 @@ mod tests {
             render_panels(panels, "generator step", &options()).unwrap(),
             Layout::new(panels, &options()).unwrap(),
         )
-    }
-
-    /// The pixels of `color` in the plot area of the first panel.
-    fn pixels_of(image: &RgbImage, layout: &Layout, color: Rgb<u8>) -> Vec<(u32, u32)> {
-        let p = layout.plot;
-        (p.top..p.top + p.height)
-            .flat_map(|y| (p.left..p.left + p.width).map(move |x| (x, y)))
-            .filter(|&(x, y)| *image.get_pixel(x, y) == color)
-            .collect()
     }
 
     #[test]
@@ -905,6 +1024,63 @@ mod tests {
         }
     }
 
+    /// How much of `color` pixel (`x`, `y`) holds when it is `color` blended on white or on a
+    /// grid line: 1 for the colour itself, 0 for paper or any pixel that is not such a blend.
+    fn coverage(image: &RgbImage, xy: (u32, u32), color: Rgb<u8>) -> f64 {
+        [BACKGROUND, GRID]
+            .into_iter()
+            .map(|under| blended(image, xy, color, under))
+            .fold(0.0, f64::max)
+    }
+
+    fn blended(image: &RgbImage, (x, y): (u32, u32), color: Rgb<u8>, under: Rgb<u8>) -> f64 {
+        let pixel = image.get_pixel(x, y);
+        let alphas: Vec<f64> = (0..3)
+            .filter(|&i| color.0[i].abs_diff(under.0[i]) >= 50)
+            .map(|i| {
+                (f64::from(under.0[i]) - f64::from(pixel.0[i]))
+                    / (f64::from(under.0[i]) - f64::from(color.0[i]))
+            })
+            .collect();
+        let (lo, hi) = alphas
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+        if hi - lo < 0.05 && lo > 0.02 {
+            hi.min(1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// The pixels of the plot area of the first panel with at least half of `color`.
+    fn inked(image: &RgbImage, layout: &Layout, color: Rgb<u8>) -> Vec<(u32, u32)> {
+        let p = layout.plot;
+        (p.top..p.top + p.height)
+            .flat_map(|y| (p.left..p.left + p.width).map(move |x| (x, y)))
+            .filter(|&xy| coverage(image, xy, color) >= 0.5)
+            .collect()
+    }
+
+    #[test]
+    fn the_mapping_is_plotters_own() {
+        // `Layout::pixel` and plotters' chart agree on every pixel of a plot area.
+        let (width, height) = (537u32, 211u32);
+        let mut buffer = vec![255u8; 600 * 300 * 3];
+        let root = BitMapBackend::with_buffer(&mut buffer, (600, 300)).into_drawing_area();
+        let area = root.shrink((31, 17), (width, height));
+        let chart = ChartBuilder::on(&area)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .unwrap();
+        for i in 0..=2000 {
+            let f = f64::from(i) / 2000.0;
+            let (x, y) = chart.backend_coord(&(f, 1.0 - f));
+            assert_eq!(x, 31 + offset(f, width) as i32, "{f}");
+            assert_eq!(y, 17 + (height - 1 - offset(1.0 - f, height)) as i32, "{f}");
+        }
+        assert_eq!(chart.backend_coord(&(0.0, 0.0)), (31, 17 + 210));
+        assert_eq!(chart.backend_coord(&(1.0, 1.0)), (31 + 536, 17));
+    }
+
     #[test]
     fn y_equals_x_is_drawn_where_the_mapping_says() {
         let (image, layout) = draw(&[panel(vec![diagonal()])]);
@@ -917,31 +1093,37 @@ mod tests {
         // The documented mapping, independently.
         let expected = |x: f64, y: f64| {
             let col = plot.left + (x / 10.0 * f64::from(plot.width - 1)).round() as u32;
-            let row = plot.top + ((10.5 - y) / 11.0 * f64::from(plot.height - 1)).round() as u32;
-            (col, row)
+            let from_bottom = ((y + 0.5) / 11.0 * f64::from(plot.height - 1)).round();
+            (col, plot.top + plot.height - 1 - from_bottom as u32)
         };
         for i in 0..=10 {
             let v = f64::from(i);
             let (x, y) = expected(v, v);
             assert_eq!(layout.pixel(plan, v, v), (x, y));
+            // The points are the segments' ends: drawn in the full colour.
             assert_eq!(*image.get_pixel(x, y), color, "point {i}");
         }
         // The ends are on the plot area's edges, so the line spans its whole width.
         assert_eq!(expected(0.0, 0.0).0, plot.left);
         assert_eq!(expected(10.0, 10.0).0, plot.left + plot.width - 1);
-        // Every line pixel is within a pixel of the diagonal, and every column has one.
-        let line = pixels_of(&image, &layout, color);
+        // Every column has line pixels, all within a pixel of the diagonal, and the line's
+        // anti-aliased coverage adds up to about one pixel per column.
         let slope = f64::from(plot.height - 1) / 11.0 * 10.0 / f64::from(plot.width - 1);
-        for &(x, y) in &line {
+        assert!(slope < 1.0, "a shallow line: one column, two rows per step");
+        for x in plot.left..plot.left + plot.width {
             let data_x = f64::from(x - plot.left) / f64::from(plot.width - 1) * 10.0;
-            let (_, row) = expected(data_x, data_x);
-            assert!(
-                y.abs_diff(row) <= 1 + slope as u32,
-                "({x}, {y}) vs row {row}"
-            );
+            let row = f64::from(plot.top + plot.height - 1)
+                - (data_x + 0.5) / 11.0 * f64::from(plot.height - 1);
+            let mut total = 0.0;
+            for y in plot.top..plot.top + plot.height {
+                let c = coverage(&image, (x, y), color);
+                if c > 0.0 {
+                    assert!((f64::from(y) - row).abs() <= 2.0, "({x}, {y}) vs row {row}");
+                    total += c;
+                }
+            }
+            assert!((0.9..=2.1).contains(&total), "column {x}: {total}");
         }
-        let columns: std::collections::BTreeSet<u32> = line.iter().map(|p| p.0).collect();
-        assert_eq!(columns.len() as u32, plot.width);
     }
 
     #[test]
@@ -953,22 +1135,24 @@ mod tests {
             let plan = &layout.panels[0];
             let (x4, _) = layout.pixel(plan, 4.0, 4.0);
             let (x6, _) = layout.pixel(plan, 6.0, 6.0);
-            let columns: Vec<u32> = pixels_of(&image, &layout, track_color(0))
+            let columns: Vec<u32> = inked(&image, &layout, track_color(0))
                 .into_iter()
                 .map(|p| p.0)
                 .collect();
             assert!(columns.contains(&x4) && columns.contains(&x6));
-            assert!(
-                !columns.iter().any(|&x| x > x4 && x < x6),
-                "line pixels in the gap"
-            );
+            let plot = layout.plot;
+            for x in x4 + 1..x6 {
+                for y in plot.top..plot.top + plot.height {
+                    assert_eq!(coverage(&image, (x, y), track_color(0)), 0.0, "({x}, {y})");
+                }
+            }
             // The bad value does not stretch the y range.
             assert_eq!(plan.y, Scale { lo: -0.5, hi: 10.5 });
         }
     }
 
     #[test]
-    fn legend_swatches_have_the_series_colours() {
+    fn legend_marks_have_the_series_colours_and_names_follow() {
         let mut p = panel(vec![
             diagonal(),
             series("discriminator", [(0.0, 3.0), (10.0, 1.0)]),
@@ -986,28 +1170,46 @@ mod tests {
             ]
         );
         for entry in legend {
-            let (x, y) = (PAD + entry.x, layout.legend_top + entry.row * LINE);
+            let (x, y) = (PAD + entry.x, layout.legend_top + entry.row * line());
             let at = |dx: u32, dy: u32| *image.get_pixel(x + dx, y + dy);
+            let m = mark_row();
             match entry.mark {
                 Mark::Swatch(color) => {
-                    assert!((0..SWATCH).all(|dx| at(dx, 4) == color), "{entry:?}");
-                    assert_eq!(at(0, 1), BACKGROUND);
+                    // A 3 px tall bar across the swatch width.
+                    for dy in [m - 1, m, m + 1] {
+                        assert!((0..SWATCH).all(|dx| at(dx, dy) == color), "{entry:?}");
+                    }
+                    assert_eq!(at(0, m - 2), BACKGROUND);
+                    assert_eq!(at(0, m + 2), BACKGROUND);
+                    assert_eq!(at(SWATCH, m), BACKGROUND);
                 }
                 Mark::Dashes => {
-                    assert_eq!(at(0, 4), REFERENCE);
-                    assert_eq!(at(DASH, 4), BACKGROUND);
+                    // plotters' dashes: DASH + 1 pixels on (both ends drawn), then off.
+                    for dx in 0..SWATCH {
+                        let on = dx % (DASH + DASH_GAP) <= DASH;
+                        assert_eq!(at(dx, m) == REFERENCE, on, "{dx}");
+                    }
                 }
             }
-            // The name follows in text colour.
-            let name = (x + SWATCH + SWATCH_GAP..x + SWATCH + SWATCH_GAP + 16)
-                .flat_map(|xx| (y..y + GLYPH).map(move |yy| (xx, yy)));
-            assert!(name
-                .into_iter()
-                .any(|(xx, yy)| *image.get_pixel(xx, yy) == TEXT));
+            // The name follows in text colour, as wide as the font sets it.
+            let name_left = x + SWATCH + SWATCH_GAP;
+            let name_width = text::width(&entry.name, SMALL);
+            let ink: Vec<u32> = (name_left - 1..name_left + name_width + 2)
+                .filter(|&xx| {
+                    (y..y + text::line_height(SMALL))
+                        .any(|yy| *image.get_pixel(xx, yy) != BACKGROUND)
+                })
+                .collect();
+            assert!(ink.len() as u32 > name_width / 2, "{entry:?}");
+            assert!(ink[0] >= name_left && ink[0] <= name_left + 2, "{entry:?}");
+            assert!(
+                *ink.last().unwrap() + 4 >= name_left + name_width,
+                "{entry:?}"
+            );
         }
         assert_ne!(track_color(0), track_color(1));
         // Both curves are drawn, each in its colour.
-        assert!(!pixels_of(&image, &layout, track_color(1)).is_empty());
+        assert!(!inked(&image, &layout, track_color(1)).is_empty());
         // One series and no reference: no legend.
         let layout = Layout::new(&[panel(vec![diagonal()])], &options()).unwrap();
         assert!(layout.panels[0].legend.is_empty());
@@ -1024,9 +1226,9 @@ mod tests {
         assert!(rows >= 3, "{rows}");
         assert!(legend
             .iter()
-            .all(|e| e.x + SWATCH + SWATCH_GAP + text_width(&e.name, 1) <= 500 - 2 * PAD));
-        assert_eq!(layout.y_label_top, layout.legend_top + rows * LINE);
-        assert_eq!(layout.plot.top, layout.y_label_top + LINE);
+            .all(|e| e.x + SWATCH + SWATCH_GAP + text::width(&e.name, SMALL) <= 500 - 2 * PAD));
+        assert_eq!(layout.y_label_top, layout.legend_top + rows * line());
+        assert_eq!(layout.plot.top, layout.y_label_top + line());
     }
 
     #[test]
@@ -1038,11 +1240,12 @@ mod tests {
         // The range takes in the reference: 0..8 padded.
         assert_eq!(plan.y, Scale { lo: -0.4, hi: 8.4 });
         let plot = layout.plot;
-        let row = plot.top + (0.4 / 8.8 * f64::from(plot.height - 1)).round() as u32;
+        let from_bottom = (8.4 / 8.8 * f64::from(plot.height - 1)).round() as u32;
+        let row = plot.top + plot.height - 1 - from_bottom;
         assert_eq!(layout.pixel(plan, 0.0, 8.0).1, row);
         for i in 0..plot.width {
             let on = *image.get_pixel(plot.left + i, row) == REFERENCE;
-            assert_eq!(on, i % (DASH + DASH_GAP) < DASH, "column {i}");
+            assert_eq!(on, i % (DASH + DASH_GAP) <= DASH, "column {i}");
         }
         for y in [row - 1, row + 1] {
             assert!((0..plot.width).all(|i| *image.get_pixel(plot.left + i, y) != REFERENCE));
@@ -1051,7 +1254,8 @@ mod tests {
         let mut p = panel(vec![series("d", [(0.0, 0.0), (10.0, 2.0)])]);
         p.reference = Some(("training data".into(), f64::NAN));
         let (image, layout) = draw(&[p]);
-        assert!(pixels_of(&image, &layout, REFERENCE).is_empty());
+        assert!(inked(&image, &layout, REFERENCE).is_empty());
+        assert!(layout.panels[0].legend.is_empty());
         assert_eq!(layout.panels[0].y, Scale { lo: -0.1, hi: 2.1 });
     }
 
@@ -1070,30 +1274,41 @@ mod tests {
         for (index, plan) in layout.panels.iter().enumerate() {
             assert_eq!(plan.has_data, index == 0);
             let left = index as u32 * layout.cell_width + plot.left;
-            let mut colors = (plot.top..plot.top + plot.height)
+            let pixels: Vec<(u32, u32)> = (plot.top..plot.top + plot.height)
                 .flat_map(|y| (left..left + plot.width).map(move |x| (x, y)))
-                .map(|(x, y)| *image.get_pixel(x, y));
+                .collect();
+            let text = pixels
+                .iter()
+                .filter(|&&xy| coverage(&image, xy, FAINT_TEXT) > 0.5)
+                .count();
+            let line = pixels
+                .iter()
+                .filter(|&&xy| coverage(&image, xy, track_color(0)) > 0.25)
+                .count();
             if index == 0 {
-                assert!(!colors.any(|c| c == FAINT_TEXT));
+                assert_eq!(text, 0);
+                assert!(line > 100);
             } else {
-                let colors: Vec<Rgb<u8>> = colors.collect();
-                assert!(colors.iter().filter(|&&c| c == FAINT_TEXT).count() > 40);
-                assert!(!colors.contains(&track_color(0)));
+                assert!(text > 40, "{text}");
+                assert_eq!(line, 0);
             }
         }
     }
 
     #[test]
     fn degenerate_ranges_are_widened_around_the_value() {
-        // A constant: a flat line in the middle.
+        // A constant: a flat line in the middle, one full-colour row across the plot.
         let flat = series("flat", (0..5).map(|i| (f64::from(i), 5.0)));
         let (image, layout) = draw(&[panel(vec![flat])]);
         let plan = &layout.panels[0];
         assert_eq!(plan.y, Scale { lo: 4.5, hi: 5.5 });
-        let row = layout.plot.top + (layout.plot.height - 1) / 2;
-        assert!(layout.pixel(plan, 0.0, 5.0).1.abs_diff(row) <= 1);
-        let line = pixels_of(&image, &layout, track_color(0));
-        assert_eq!(line.len() as u32, layout.plot.width);
+        let plot = layout.plot;
+        let row = plot.top + plot.height - 1 - (f64::from(plot.height - 1) / 2.0).round() as u32;
+        assert_eq!(layout.pixel(plan, 0.0, 5.0).1, row);
+        assert!(row.abs_diff(plot.top + (plot.height - 1) / 2) <= 1);
+        let line = inked(&image, &layout, track_color(0));
+        assert_eq!(line.len() as u32, plot.width);
+        assert!(line.iter().all(|&(_, y)| y == row));
         // One point: a marker in the middle of both axes.
         let (image, layout) = draw(&[panel(vec![series("one", [(100.0, 0.0)])])]);
         assert_eq!(
@@ -1105,12 +1320,15 @@ mod tests {
         );
         assert_eq!(layout.panels[0].y, Scale { lo: -1.0, hi: 1.0 });
         let (x, y) = layout.pixel(&layout.panels[0], 100.0, 0.0);
-        let mut marker = pixels_of(&image, &layout, track_color(0));
+        let mut marker = inked(&image, &layout, track_color(0));
         marker.sort();
         let square: Vec<(u32, u32)> = (x - 1..=x + 1)
             .flat_map(|xx| (y - 1..=y + 1).map(move |yy| (xx, yy)))
             .collect();
         assert_eq!(marker, square);
+        // Points all on one pixel are one marker too.
+        let (image, layout) = draw(&[panel(vec![series("twice", [(100.0, 0.0), (100.0, 0.0)])])]);
+        assert_eq!(inked(&image, &layout, track_color(0)).len(), 9);
         // Extreme values stay finite.
         let huge = Scale::new(f64::MAX, f64::MAX, Y_PADDING);
         assert!(huge.lo < huge.hi && huge.hi.is_finite());
@@ -1119,6 +1337,10 @@ mod tests {
         let wide = Scale::new(-f64::MAX, f64::MAX, Y_PADDING);
         assert_eq!((wide.lo, wide.hi), (f64::MIN, f64::MAX));
         assert_eq!(wide.fraction(0.0), 0.5);
+        // …and draw.
+        let extremes = series("extremes", [(0.0, -f64::MAX), (1.0, f64::MAX)]);
+        let (image, layout) = draw(&[panel(vec![extremes])]);
+        assert!(inked(&image, &layout, track_color(0)).len() as u32 >= layout.plot.height);
     }
 
     #[test]
@@ -1128,22 +1350,29 @@ mod tests {
             .map(|i| (f64::from(i), f64::from(i % 2)))
             .collect();
         points[150_001].1 = 3.0;
-        let (image, layout) = draw(&[panel(vec![series("noisy", points)])]);
-        let plan = &layout.panels[0];
+        let s = series("noisy", points);
+        let (image, layout) = draw(&[panel(vec![s.clone()])]);
+        let plan_drawn = &layout.panels[0];
+        // One run, at most 4 points a column.
+        let runs = layout.runs(plan_drawn, &s.points);
+        assert_eq!(runs.len(), 1);
+        assert!(
+            runs[0].len() <= 4 * layout.plot.width as usize,
+            "{}",
+            runs[0].len()
+        );
         let plot = layout.plot;
-        let (_, zero) = layout.pixel(plan, 0.0, 0.0);
-        let (_, one) = layout.pixel(plan, 0.0, 1.0);
+        let (_, zero) = layout.pixel(plan_drawn, 0.0, 0.0);
+        let (_, one) = layout.pixel(plan_drawn, 0.0, 1.0);
         let color = track_color(0);
         for x in plot.left..plot.left + plot.width {
             assert_eq!(*image.get_pixel(x, zero), color, "column {x}");
             assert_eq!(*image.get_pixel(x, one), color, "column {x}");
         }
-        let (spike_x, spike_y) = layout.pixel(plan, 150_001.0, 3.0);
+        let (spike_x, spike_y) = layout.pixel(plan_drawn, 150_001.0, 3.0);
         assert_eq!(*image.get_pixel(spike_x, spike_y), color);
-        assert_eq!(
-            spike_y,
-            plot.top + (0.15 / 3.3 * f64::from(plot.height - 1)).round() as u32
-        );
+        let from_bottom = (3.15 / 3.3 * f64::from(plot.height - 1)).round() as u32;
+        assert_eq!(spike_y, plot.top + plot.height - 1 - from_bottom);
     }
 
     #[test]
@@ -1158,10 +1387,16 @@ mod tests {
         assert_eq!(image.dimensions(), (900, 400));
         let layout = Layout::new(&panels, &options).unwrap();
         assert_eq!(layout.cell_width, 450);
-        // The third panel is the first one, one row down; the fourth cell stays blank.
+        // The third panel is the first one, one row down (but for the rounding of anti-aliased
+        // edges); the fourth cell stays blank.
+        let close =
+            |a: &Rgb<u8>, b: &Rgb<u8>| a.0.iter().zip(b.0).all(|(&p, q)| p.abs_diff(q) <= 2);
         for y in 0..200 {
             for x in 0..450 {
-                assert_eq!(image.get_pixel(x, y + 200), image.get_pixel(x, y));
+                assert!(
+                    close(image.get_pixel(x, y + 200), image.get_pixel(x, y)),
+                    "({x}, {y})"
+                );
                 assert_eq!(*image.get_pixel(x + 450, y + 200), BACKGROUND);
             }
         }

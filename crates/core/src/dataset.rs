@@ -16,10 +16,10 @@
 //!   skipped and why; counts of what was rejected.
 //!
 //! A build writes `DIR.partial` (phrases streamed as they are made, the manifest last, with
-//! [`crate::io::write_atomic`]) and renames it to `DIR` at the end, so `DIR` is complete or
+//! [`crate::staging::atomic_write`]) and renames it to `DIR` at the end, so `DIR` is complete or
 //! absent. [`Dataset::open`] checks the manifest against the size of `phrases.bin`.
 //!
-//! # Building ([`build`], [`BuildOptions`]) — the policies, and why
+//! # Building ([`build()`], [`BuildOptions`]) — the policies, and why
 //!
 //! - **Inputs**: MIDI, MusicXML (`.musicxml`, `.xml`, `.mxl`) and pypianoroll/LPD `.npz`, mixed,
 //!   found recursively in directories. MIDI and MusicXML are read straight at the dataset's
@@ -98,16 +98,17 @@ mod manifest;
 mod options;
 mod writer;
 
-pub use build::{build, BuildReport, NoProgress, Progress};
-pub use import::{import_musegan, ImportOptions};
+pub use build::build;
+pub use import::import_musegan;
 pub use manifest::{
-    BuildStats, DatasetShape, Manifest, Origin, PhraseOrigin, SkipReason, SkippedFile, Song, Split,
-    SplitCounts, FORMAT, MANIFEST_FILE, PHRASES_FILE, VERSION,
+    BuildStats, DatasetShape, Manifest, Origin, PhraseOrigin, SkipCounts, SkipReason, SkippedFile,
+    Song, Split, SplitCounts, FORMAT, MANIFEST_FILE, PHRASES_FILE, VERSION,
 };
 pub use options::{
-    BuildOptions, ContentFilter, Layout, OutOfRange, ProgramTrack, TrackInfo, Windows,
-    MAX_PHRASE_BYTES,
+    BuildOptions, ContentFilter, ImportOptions, Layout, OutOfRange, ProgramTrack, TrackInfo,
+    Windows, MAX_PHRASE_BYTES,
 };
+pub use writer::{BuildReport, NoProgress, Progress};
 
 use crate::error::{Error, Result};
 use crate::metrics::{Accumulator, MetricsConfig, MetricsReport, PhraseShape, PhraseView};

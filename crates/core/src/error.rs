@@ -25,7 +25,8 @@ pub enum Error {
     /// A MusicXML document or `.mxl` archive is malformed or unsupported.
     #[error("MusicXML: {0}")]
     MusicXml(String),
-    /// A pypianoroll `.npz` archive is malformed or unsupported.
+    /// A NumPy `.npy` array or `.npz` archive (a pypianoroll song, a MuseGAN phrase array) is
+    /// malformed or unsupported.
     #[error("npz: {0}")]
     Npz(String),
     /// An image could not be produced.
@@ -40,9 +41,24 @@ pub enum Error {
     /// A value is out of its valid range (a pitch, a resolution, a tempo…).
     #[error("invalid value: {0}")]
     Invalid(String),
+    /// A problem said in words alone, with no category to add: the inside of [`Error::file`].
+    #[error("{0}")]
+    Message(String),
 }
 
 impl Error {
+    /// The error `PATH: problem`, one line, for problems with a file that no other variant
+    /// describes better (it exists and should not, it holds foreign files…).
+    ///
+    /// ```
+    /// use museroll_core::Error;
+    /// let e = Error::file("out/ds", "already exists");
+    /// assert_eq!(e.to_string(), "out/ds: already exists");
+    /// ```
+    pub fn file(path: impl Into<PathBuf>, problem: impl std::fmt::Display) -> Error {
+        Error::Message(problem.to_string()).in_file(path)
+    }
+
     /// Wraps `self` with the path of the file it concerns (once: an error that already names a
     /// file keeps its own path).
     pub fn in_file(self, path: impl Into<PathBuf>) -> Error {

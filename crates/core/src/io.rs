@@ -1,53 +1,12 @@
 //! Reading and writing files of any supported format, and the limits that keep hostile files
-//! from exhausting memory.
+//! from exhausting memory (defined with the readers' options in a module below the readers, so
+//! that they and this dispatcher over them need not import each other).
 
 use crate::error::{Error, Result};
 use crate::multitrack::Multitrack;
-use crate::units::Resolution;
-use std::io::Write;
 use std::path::Path;
 
-/// The most time steps a track read from a file may have: 2^20 steps is 12 hours at 24 steps
-/// per beat and 120 qpm, and 144 MiB of roll.
-pub const MAX_STEPS: usize = 1 << 20;
-
-/// The most track-steps (tracks × steps) a file may expand to: about 1.2 GB of rolls.
-pub const MAX_TRACK_STEPS: usize = 1 << 23;
-
-/// Options shared by the readers of timed formats (MIDI, MusicXML).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadOptions {
-    /// Steps per beat of the resulting piano-roll. Formats that store a resolution of their own
-    /// (pypianoroll `.npz`) keep theirs unless converted afterwards.
-    pub resolution: Resolution,
-}
-
-impl Default for ReadOptions {
-    fn default() -> Self {
-        ReadOptions {
-            resolution: Resolution::DEFAULT,
-        }
-    }
-}
-
-/// Refuses a song of `steps` steps and `tracks` tracks that would exceed the memory limits.
-pub fn check_size(steps: usize, tracks: usize) -> Result<()> {
-    if steps > MAX_STEPS {
-        return Err(Error::Invalid(format!(
-            "{steps} time steps exceed the limit of {MAX_STEPS}"
-        )));
-    }
-    if steps.saturating_mul(tracks) > MAX_TRACK_STEPS {
-        return Err(Error::Invalid(format!(
-            "{tracks} tracks × {steps} steps exceed the limit of {MAX_TRACK_STEPS} track-steps"
-        )));
-    }
-    Ok(())
-}
-
-/// The largest file museroll reads (pypianoroll files of long songs with many tracks are the
-/// biggest; MIDI and MusicXML files are far smaller).
-pub const MAX_FILE_BYTES: u64 = 512 << 20;
+pub use crate::reading::{check_size, ReadOptions, MAX_FILE_BYTES, MAX_STEPS, MAX_TRACK_STEPS};
 
 /// A file format museroll knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -237,39 +196,12 @@ pub fn output_format(path: &Path, allowed: &[Format]) -> Result<Format> {
 pub fn write_file(multitrack: &Multitrack, path: &Path) -> Result<Format> {
     let format = output_format(path, &WRITABLE)?;
     let bytes = write_bytes(multitrack, format).map_err(|e| e.in_file(path))?;
-    write_atomic(path, &bytes)?;
+    crate::staging::atomic_write(path, &bytes)?;
     Ok(format)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written file and an interrupted write leaves the old file intact.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write = || -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let result = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    };
-    write().map_err(|e| Error::Io(e).in_file(path))
-}
+/// The name models and the CLI know [`crate::staging::atomic_write`] by.
+pub use crate::staging::atomic_write as write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,11 @@
 //! - [`io`]: reading and writing any supported file by its extension;
 //! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
 //! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus;
-//! - [`phrase`]: generated phrases as multitracks, sample sheets and MIDI.
+//! - [`phrase`]: generated phrases as multitracks, sample sheets and MIDI;
+//! - [`rng`]: the one seeded generator (SplitMix64) for shuffles, draws and latents;
+//! - [`staging`]: outputs written so that readers never see half of them (staged directories,
+//!   atomic files);
+//! - [`venv`]: the data the project's Python venv carries (music21's corpus, a GM SoundFont).
 
 pub mod chart;
 pub mod dataset;
@@ -18,14 +22,21 @@ pub mod metrics;
 pub mod midi;
 pub mod multitrack;
 pub mod musicxml;
+mod npy;
 pub mod npz;
 pub mod phrase;
 pub mod plot;
+mod reading;
+pub mod rng;
 pub mod roll;
+pub mod staging;
 pub mod summary;
 pub mod synth;
 pub mod track;
 pub mod units;
+pub mod venv;
+
+mod text;
 
 pub use error::{Error, Result};
 pub use gm::InstrumentFamily;

@@ -101,8 +101,8 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::io::{check_size, ReadOptions, MAX_STEPS};
 use crate::multitrack::{Multitrack, Tempo, TimeSignature, DEFAULT_QPM};
+use crate::reading::{check_size, ReadOptions, MAX_STEPS};
 use crate::roll::{rescale, Note, Roll, RollKind};
 use crate::track::Track;
 use crate::units::{Pitch, Program, Resolution};

@@ -88,8 +88,8 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::io::{check_size, ReadOptions};
 use crate::multitrack::{Multitrack, Tempo, TimeSignature};
+use crate::reading::{check_size, ReadOptions};
 use crate::roll::{Note, Roll, RollKind};
 use crate::track::Track;
 use crate::units::{Pitch, Program};

@@ -22,8 +22,8 @@
 //! - **Every track is shown.** A silent track keeps its lane, labelled "(silent)".
 //!
 //! Each track has its own colour (a fixed palette, cycled); in a velocity roll the velocity sets
-//! the colour's intensity. Text is drawn with the public-domain 8×8 bitmap font of the `font8x8`
-//! crate, so no font file or system library is needed.
+//! the colour's intensity. Text is set in DejaVu Sans, anti-aliased (the crate's `text` module); the font
+//! is compiled in, so no font file or system library is needed.
 //!
 //! Sizes are bounded: the width never exceeds the cap (4000 px by default), no side exceeds
 //! [`MAX_SIDE`] and no picture exceeds [`MAX_PIXELS`], so a hostile multitrack cannot make the
@@ -32,8 +32,8 @@
 use crate::error::{Error, Result};
 use crate::multitrack::Multitrack;
 use crate::roll::{Roll, RollKind};
+use crate::text::{self, Clip, LARGE, SMALL};
 use crate::units::{Pitch, N_PITCHES};
-use font8x8::UnicodeFonts;
 use image::{Rgb, RgbImage};
 use std::ops::Range;
 
@@ -43,7 +43,8 @@ pub const DEFAULT_MAX_WIDTH: u32 = 4000;
 pub const MAX_SIDE: u32 = 16_384;
 /// The largest number of pixels of any picture (about 150 MB of RGB).
 pub const MAX_PIXELS: u64 = 50_000_000;
-/// The smallest lane height accepted in [`PlotOptions::lane_height`]: two lines of small text.
+/// The smallest lane height accepted in [`PlotOptions::lane_height`]: a line of small text. Lanes
+/// too short for two lines write "(silent)" after a silent track's name instead of under it.
 pub const MIN_LANE_HEIGHT: u32 = 22;
 
 /// How to draw a piano-roll.
@@ -198,12 +199,12 @@ const SWATCH: u32 = 6;
 const LANE_GAP: u32 = 8;
 /// Space between grid cells.
 const GRID_GAP: u32 = 24;
-/// Side of a glyph at scale 1.
-pub(crate) const GLYPH: u32 = 8;
+/// Size of track names in lanes tall enough for two lines of them, in pixels per em.
+const NAME: f32 = 13.0;
+/// Space between two pieces of text on a line.
+const TEXT_GAP: u32 = 8;
 /// Track names longer than this are shortened.
 const NAME_CHARS: usize = 16;
-/// Width of the pitch-label column: three glyphs ("C-1") at scale 1.
-const LABEL_COLUMN: u32 = 3 * GLYPH;
 /// Short pieces are upscaled until the roll is about this wide…
 const MIN_PLOT_WIDTH: usize = 1200;
 /// …but a step never gets wider than this.
@@ -315,7 +316,7 @@ struct Layout {
     plot_left: u32,
     time: Axis,
     lanes: Vec<Lane>,
-    name_scale: u32,
+    names: Names,
     axis_top: u32,
 }
 
@@ -417,27 +418,27 @@ impl Layout {
             .collect();
 
         // Lane heights and the size of the track names.
-        let chrome = u64::from(PAD + header_height() + PAD + GLYPH + 4)
+        let chrome = u64::from(PAD + header_height() + PAD + text::line_height(SMALL) + 4)
             + u64::from(LANE_GAP + 2) * counts.len() as u64;
-        let (heights, name_scale) = match options.lane_height {
+        let (heights, names_style) = match options.lane_height {
             Some(h) if !(MIN_LANE_HEIGHT..=MAX_SIDE).contains(&h) => {
                 return Err(Error::Invalid(format!(
                     "lane height {h} px is outside {MIN_LANE_HEIGHT}..={MAX_SIDE}"
                 )))
             }
-            Some(h) => {
-                let scale = if h >= two_lines(2) { 2 } else { 1 };
-                (vec![h; counts.len()], scale)
-            }
+            Some(h) => (vec![h; counts.len()], Names::fitting(h)),
             None => {
-                let min = two_lines(2);
+                let min = Names::Two(NAME).height();
                 let lane = |n: u32, px: u32| n * px.max(min.div_ceil(n));
                 let fits = |px: u32| {
                     chrome + counts.iter().map(|&n| u64::from(lane(n, px))).sum::<u64>()
                         <= AUTO_HEIGHT_BUDGET
                 };
                 let px = [4, 3, 2].into_iter().find(|&px| fits(px)).unwrap_or(1);
-                (counts.iter().map(|&n| lane(n, px)).collect(), 2)
+                (
+                    counts.iter().map(|&n| lane(n, px)).collect(),
+                    Names::Two(NAME),
+                )
             }
         };
         let total = chrome + heights.iter().map(|&h| u64::from(h)).sum::<u64>();
@@ -458,12 +459,11 @@ impl Layout {
         let silent: Vec<bool> = used.iter().map(|u| !u.iter().any(|&x| x)).collect();
         let names_width = names
             .iter()
-            .map(String::as_str)
-            .chain(silent.iter().any(|&s| s).then_some(SILENT))
-            .map(|s| text_width(s, name_scale))
+            .zip(&silent)
+            .map(|(name, &silent)| names_style.width(name, silent))
             .max()
             .unwrap_or(0);
-        let plot_left = PAD + SWATCH + 6 + names_width + 10 + LABEL_COLUMN + 6;
+        let plot_left = PAD + SWATCH + 6 + names_width + 10 + label_column() + 6;
 
         // Time: upscale short pieces by a whole number of pixels per step, pool long ones.
         let room = cap
@@ -506,14 +506,14 @@ impl Layout {
         let axis_top = y - LANE_GAP + 4;
         Ok(Layout {
             width: plot_left + plot_width as u32 + PAD,
-            height: axis_top + GLYPH + PAD,
+            height: axis_top + text::line_height(SMALL) + PAD,
             plot_left,
             time: Axis {
                 units: steps,
                 pixels: plot_width,
             },
             lanes,
-            name_scale,
+            names: names_style,
             axis_top,
         })
     }
@@ -533,7 +533,7 @@ impl Layout {
         let title = title.map(str::trim).filter(|t| !t.is_empty());
         let mut x = PAD;
         if let Some(title) = title {
-            x += canvas.text(PAD, PAD, title, 2, TEXT) + 2 * GLYPH;
+            x += canvas.text(PAD, PAD, title, LARGE, TEXT) + 2 * TEXT_GAP;
         }
         let bars = downbeats.len();
         let summary = format!(
@@ -542,7 +542,9 @@ impl Layout {
             multitrack.resolution().get(),
             self.time.units
         );
-        canvas.text(x, PAD + GLYPH, &summary, 1, FAINT_TEXT);
+        // On the title's baseline.
+        let y = PAD + text::ascent(LARGE) - text::ascent(SMALL);
+        canvas.text(x, y, &summary, SMALL, FAINT_TEXT);
 
         for (index, (lane, track)) in self.lanes.iter().zip(&multitrack.tracks).enumerate() {
             let color = track_color(index);
@@ -556,10 +558,14 @@ impl Layout {
         let (top, height) = (lane.top, lane.height());
         canvas.fill(PAD, top, SWATCH, height, color);
         let x = PAD + SWATCH + 6;
-        let line = GLYPH * self.name_scale;
-        canvas.text(x, top + 2, &lane.name, self.name_scale, TEXT);
+        let size = self.names.size();
+        let w = canvas.text(x, top + 2, &lane.name, size, TEXT);
         if lane.silent {
-            canvas.text(x, top + 4 + line, SILENT, self.name_scale, FAINT_TEXT);
+            let (x, y) = match self.names {
+                Names::Two(_) => (x, top + 2 + text::line_height(size)),
+                Names::One(_) => (x + w + text::width(" ", size), top + 2),
+            };
+            canvas.text(x, y, SILENT, size, FAINT_TEXT);
         }
         // Octave labels at the C rows, bottom-aligned with the row, far enough apart.
         let octave_px = 12 * lane.rows.pixels / lane.rows.units;
@@ -570,12 +576,14 @@ impl Layout {
                 continue;
             }
             let bottom = lane.rows_of(c).end as u32;
-            if bottom < GLYPH {
+            // The label's baseline on the row's bottom edge, its capitals inside the lane.
+            if bottom < text::cap_height(SMALL) {
                 continue;
             }
             let label = Pitch::new(c).map(Pitch::name).unwrap_or_default();
-            let x = right.saturating_sub(text_width(&label, 1));
-            canvas.text(x, top + bottom - GLYPH, &label, 1, FAINT_TEXT);
+            let x = right.saturating_sub(text::width(&label, SMALL));
+            let y = (top + bottom).saturating_sub(text::ascent(SMALL));
+            canvas.text(x, y, &label, SMALL, FAINT_TEXT);
         }
         // Border around the roll.
         let (left, width) = (self.plot_left - 1, self.time.pixels as u32 + 2);
@@ -710,23 +718,23 @@ impl Layout {
     fn paint_bar_numbers(&self, downbeats: &[usize], canvas: &mut Canvas) {
         let right = self.plot_left - 4;
         canvas.text(
-            right - text_width("bar", 1),
+            right.saturating_sub(text::width("bar", SMALL)),
             self.axis_top,
             "bar",
-            1,
+            SMALL,
             FAINT_TEXT,
         );
-        let widest = text_width(&downbeats.len().to_string(), 1);
-        let stride = self.bar_stride(downbeats.len(), f64::from(widest + GLYPH));
+        let widest = text::width(&downbeats.len().to_string(), SMALL);
+        let stride = self.bar_stride(downbeats.len(), f64::from(widest + TEXT_GAP));
         let end = self.plot_left + self.time.pixels as u32;
         let mut free = self.plot_left;
         for (i, &step) in downbeats.iter().enumerate().step_by(stride) {
             let label = (i + 1).to_string();
             let x = self.plot_left + self.time.pixels_of(step).start as u32 + 2;
-            let w = text_width(&label, 1);
+            let w = text::width(&label, SMALL);
             if x >= free && x + w <= end {
-                canvas.text(x, self.axis_top, &label, 1, FAINT_TEXT);
-                free = x + w + GLYPH;
+                canvas.text(x, self.axis_top, &label, SMALL, FAINT_TEXT);
+                free = x + w + TEXT_GAP;
             }
         }
     }
@@ -734,14 +742,58 @@ impl Layout {
 
 const SILENT: &str = "(silent)";
 
-/// Height of the header line (scale-2 title) plus its gap.
+/// Height of the header line (the title) plus its gap.
 fn header_height() -> u32 {
-    2 * GLYPH + 8
+    text::line_height(LARGE) + 8
 }
 
-/// Height needed for two lines of text at `scale` in a lane.
-fn two_lines(scale: u32) -> u32 {
-    2 * GLYPH * scale + 6
+/// Width of the pitch-label column: its widest label, "C-1".
+fn label_column() -> u32 {
+    text::width("C-1", SMALL)
+}
+
+/// How a lane's margin shows its track's name and whether it is silent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Names {
+    /// The name, and "(silent)" under it, at this size.
+    Two(f32),
+    /// "Name (silent)" on one line at this size, for lanes too short for two.
+    One(f32),
+}
+
+impl Names {
+    /// The largest style whose text fits in a lane `height` pixels tall.
+    fn fitting(height: u32) -> Names {
+        [Names::Two(NAME), Names::Two(SMALL)]
+            .into_iter()
+            .find(|n| n.height() <= height)
+            .unwrap_or(Names::One(SMALL))
+    }
+
+    fn size(self) -> f32 {
+        match self {
+            Names::Two(size) | Names::One(size) => size,
+        }
+    }
+
+    /// The lane height the text needs, with 2 px above it and 2 px below.
+    fn height(self) -> u32 {
+        let lines = match self {
+            Names::Two(_) => 2,
+            Names::One(_) => 1,
+        };
+        lines * text::line_height(self.size()) + 4
+    }
+
+    /// The width of a lane's text.
+    fn width(self, name: &str, silent: bool) -> u32 {
+        let size = self.size();
+        match (self, silent) {
+            (Names::One(_), true) => text::width(&format!("{name} {SILENT}"), size),
+            (_, true) => text::width(name, size).max(text::width(SILENT, size)),
+            (_, false) => text::width(name, size),
+        }
+    }
 }
 
 /// Downbeats without duplicates (very short bars at a coarse resolution can round together).
@@ -850,43 +902,21 @@ impl Canvas<'_> {
         }
     }
 
-    /// Draws `text` with its top-left corner at (`x`, `y`), each font pixel a `scale`² square;
-    /// returns the width drawn.
-    pub(crate) fn text(&mut self, x: u32, y: u32, text: &str, scale: u32, color: Rgb<u8>) -> u32 {
-        let mut left = x;
-        for c in text.chars() {
-            if left >= self.width {
-                break;
-            }
-            for (row, bits) in glyph(c).iter().enumerate() {
-                for col in 0..GLYPH {
-                    // Bit 0 is the leftmost pixel of the row.
-                    if bits >> col & 1 == 1 {
-                        let (px, py) = (left + col * scale, y + row as u32 * scale);
-                        self.fill(px, py, scale, scale, color);
-                    }
-                }
-            }
-            left = left.saturating_add(GLYPH * scale);
-        }
-        left - x
+    /// Draws `text` at `size` (pixels per em) with the top-left corner of its line box at
+    /// (`x`, `y`), clipped to the window; returns its width, as [`text::width`].
+    pub(crate) fn text(&mut self, x: u32, y: u32, text: &str, size: f32, color: Rgb<u8>) -> u32 {
+        let clip = Clip {
+            left: self.left,
+            top: self.top,
+            right: self.left.saturating_add(self.width),
+            bottom: self.top.saturating_add(self.height),
+        };
+        let at = (
+            i64::from(self.left) + i64::from(x),
+            i64::from(self.top) + i64::from(y),
+        );
+        text::draw(self.image, clip, at, text, size, color)
     }
-}
-
-pub(crate) fn text_width(text: &str, scale: u32) -> u32 {
-    u32::try_from(text.chars().count())
-        .unwrap_or(u32::MAX)
-        .saturating_mul(GLYPH * scale)
-}
-
-/// The 8×8 bitmap of `c`: Basic Latin or Latin-1, anything else as `?`.
-fn glyph(c: char) -> [u8; 8] {
-    let c = if c.is_control() { ' ' } else { c };
-    font8x8::BASIC_FONTS
-        .get(c)
-        .or_else(|| font8x8::LATIN_FONTS.get(c))
-        .or_else(|| font8x8::BASIC_FONTS.get('?'))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -1096,6 +1126,11 @@ mod tests {
         assert!(render(&many, &small).unwrap().height() <= MAX_SIDE);
     }
 
+    /// Pixels within 40 levels of `color` (anti-aliased text is solid only in its strokes).
+    fn near(a: Rgb<u8>, b: Rgb<u8>) -> bool {
+        a.0.iter().zip(b.0).all(|(&x, y)| x.abs_diff(y) <= 40)
+    }
+
     #[test]
     fn track_names_and_silence_are_written_in_the_margin() {
         let m = song(vec![
@@ -1103,47 +1138,109 @@ mod tests {
             track("Guitar", false, 32, &[]),
         ]);
         let (image, layout) = draw(&m, &PlotOptions::default());
+        assert_eq!(layout.names, Names::Two(NAME));
         let left = PAD + SWATCH + 6;
-        let line = GLYPH * layout.name_scale;
+        let line = text::line_height(NAME);
         let count = |lane: usize, line_no: u32, color: Rgb<u8>| {
-            let top = layout.lanes[lane].top + 2 + line_no * (line + 2);
-            colors_in(&image, left..left + 5 * line, top..top + line)
+            let top = layout.lanes[lane].top + 2 + line_no * line;
+            let names = left..left + text::width(SILENT, NAME);
+            colors_in(&image, names, top..top + line)
                 .iter()
-                .filter(|&&c| c == color)
+                .filter(|&&c| near(c, color))
                 .count()
         };
-        assert!(count(0, 0, TEXT) > 50, "Piano");
-        assert!(count(1, 0, TEXT) > 50, "Guitar");
-        assert!(count(1, 1, FAINT_TEXT) > 50, "(silent)");
+        assert!(count(0, 0, TEXT) > 30, "Piano");
+        assert!(count(1, 0, TEXT) > 30, "Guitar");
+        assert!(count(1, 1, FAINT_TEXT) > 30, "(silent)");
         assert_eq!(count(0, 1, FAINT_TEXT), 0, "a playing track is not silent");
         assert_eq!(count(0, 1, TEXT), 0);
+        // "Guitar" is wider than "Piano": its ink reaches further right.
+        let rightmost = |lane: usize| {
+            let top = layout.lanes[lane].top + 2;
+            (left..layout.plot_left)
+                .filter(|&x| (top..top + line).any(|y| near(*image.get_pixel(x, y), TEXT)))
+                .max()
+                .unwrap()
+        };
+        assert!(rightmost(1) > rightmost(0));
+        assert!(rightmost(0) < left + text::width("Piano", NAME) + 1);
         // The colour swatch matches the lane.
         assert_eq!(*image.get_pixel(PAD, layout.lanes[1].top), track_color(1));
     }
 
     #[test]
-    fn glyphs_are_drawn_upright_and_left_to_right() {
-        // font8x8's "L": rows 0x0F, 0x06 ×4, 0x46, 0x66, 0x7F — the stem is in columns 1–2.
-        let mut image = RgbImage::from_pixel(8, 8, BACKGROUND);
+    fn short_lanes_put_silent_after_the_name() {
+        let m = song(vec![track("Guitar", false, 32, &[])]);
+        for (height, names) in [
+            (MIN_LANE_HEIGHT, Names::One(SMALL)),
+            (Names::Two(SMALL).height(), Names::Two(SMALL)),
+            (Names::Two(NAME).height(), Names::Two(NAME)),
+        ] {
+            let options = PlotOptions {
+                lane_height: Some(height),
+                ..PlotOptions::default()
+            };
+            let (image, layout) = draw(&m, &options);
+            assert_eq!(layout.names, names, "{height}");
+            assert!(names.height() <= height);
+            // Every text pixel of the margin is inside the lane's rows.
+            let lane = &layout.lanes[0];
+            let left = PAD + SWATCH + 6;
+            let label_x = layout.plot_left - 4 - label_column();
+            for y in PAD + header_height()..layout.axis_top {
+                for x in left..label_x {
+                    let inked = *image.get_pixel(x, y) != BACKGROUND;
+                    assert!(
+                        !inked || (lane.top..lane.top + height).contains(&y),
+                        "({x}, {y})"
+                    );
+                }
+            }
+        }
+        // Side by side, "(silent)" starts after the name.
+        let options = PlotOptions {
+            lane_height: Some(MIN_LANE_HEIGHT),
+            ..PlotOptions::default()
+        };
+        let (image, layout) = draw(&m, &options);
+        let left = PAD + SWATCH + 6;
+        let name_end = left + text::width("Guitar ", SMALL);
+        let top = layout.lanes[0].top;
+        let faint = colors_in(
+            &image,
+            name_end..layout.plot_left,
+            top..top + MIN_LANE_HEIGHT,
+        )
+        .into_iter()
+        .filter(|&c| near(c, FAINT_TEXT))
+        .count();
+        assert!(faint > 30, "{faint}");
+    }
+
+    #[test]
+    fn canvas_text_stays_in_its_window() {
+        let mut image = RgbImage::from_pixel(200, 40, BACKGROUND);
         let mut canvas = Canvas {
             image: &mut image,
-            left: 0,
-            top: 0,
-            width: 8,
-            height: 8,
+            left: 50,
+            top: 10,
+            width: 60,
+            height: 20,
         };
-        assert_eq!(canvas.text(0, 0, "L", 1, TEXT), 8);
-        let lit = |y: u32| {
-            (0..8)
-                .filter(|&x| *image.get_pixel(x, y) == TEXT)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(lit(0), [0, 1, 2, 3]);
-        assert_eq!(lit(3), [1, 2]);
-        assert_eq!(lit(6), [0, 1, 2, 3, 4, 5, 6]);
-        assert_eq!(lit(7), Vec::<u32>::new());
-        assert_eq!(glyph('é'), font8x8::LATIN_FONTS.get('é').unwrap());
-        assert_eq!(glyph('音'), glyph('?'));
+        let w = canvas.text(2, 2, "a caption far too long", SMALL, TEXT);
+        assert_eq!(w, text::width("a caption far too long", SMALL));
+        assert!(w > 60);
+        let inked: Vec<(u32, u32)> = image
+            .enumerate_pixels()
+            .filter(|(_, _, &c)| c != BACKGROUND)
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        assert!(inked.len() > 50);
+        assert!(inked
+            .iter()
+            .all(|&(x, y)| (50..110).contains(&x) && (10..30).contains(&y)));
+        // The text starts at the window's x + 2: "a" has ink within its first advance.
+        assert!(inked.iter().any(|&(x, _)| x < 52 + text::width("a", SMALL)));
     }
 
     #[test]

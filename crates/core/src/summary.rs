@@ -86,6 +86,13 @@ impl Summary {
 /// How many tempo changes the text form lists before it summarises the rest.
 const SHOWN_TEMPOS: usize = 6;
 
+/// `x` with at most two decimals and no trailing zeros (`8`, `63.5`, `63.96`): a song ending a
+/// step before a beat has a length like 63.958333333333336 beats, which nobody reads.
+fn two_decimals(x: f64) -> String {
+    let text = format!("{x:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(name) = &self.name {
@@ -95,7 +102,10 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "length:     {} steps = {} beats = {} bars, {:.1} s",
-            self.steps, self.beats, self.bars, self.seconds
+            self.steps,
+            two_decimals(self.beats),
+            self.bars,
+            self.seconds
         )?;
         // A performed MIDI file can change tempo thousands of times: show the first few and the span.
         let tempos: Vec<String> = self
@@ -182,5 +192,21 @@ mod tests {
         assert!(text.contains("8 beats = 2 bars"), "{text}");
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["tracks"][0]["kind"], "velocity");
+    }
+
+    #[test]
+    fn lengths_in_beats_are_rounded_for_people() {
+        // 1535 steps at 24 per beat: the last note ends a step before the bar.
+        let mut m = Multitrack::new(Resolution::new(24).unwrap());
+        m.tracks
+            .push(Track::new("Piano", Program::new(0).unwrap(), false, 1535));
+        let s = Summary::of(&m);
+        assert_eq!(s.beats, 1535.0 / 24.0);
+        let text = s.to_string();
+        assert!(text.contains("1535 steps = 63.96 beats = "), "{text}");
+        assert_eq!(two_decimals(8.0), "8");
+        assert_eq!(two_decimals(63.5), "63.5");
+        assert_eq!(two_decimals(0.001), "0");
+        assert_eq!(two_decimals(10.0), "10");
     }
 }

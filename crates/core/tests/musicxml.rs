@@ -1,11 +1,13 @@
 //! MusicXML reader: hand-written scores for each feature, hostile archives, and the Bach chorales
 //! of music21's corpus cross-checked against music21.
 
+mod common;
+
 use museroll_core::io::ReadOptions;
 use museroll_core::musicxml::{read_musicxml, read_mxl};
 use museroll_core::{Multitrack, Resolution, TimeSignature};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads at 4 steps per quarter note (16th notes), small enough to write expectations by hand.
 fn read(xml: &str) -> Multitrack {
@@ -788,22 +790,21 @@ fn zip_bombs_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The Bach chorales of music21's corpus
 
-const BACH: &str = "/work/main/.venv/lib/python3.11/site-packages/music21/corpus/bach";
+/// music21's Bach chorales in the project's venv.
+fn bach() -> PathBuf {
+    common::venv_data(museroll_core::venv::BACH_CORPUS)
+}
 
-/// Reads one chorale of music21's corpus at 24 steps per quarter, or `None` when the corpus is
-/// not installed.
-fn chorale(name: &str) -> Option<Multitrack> {
-    let path = Path::new(BACH).join(format!("{name}.mxl"));
-    let bytes = std::fs::read(&path).ok()?;
-    Some(read_mxl(&bytes, &at(24)).unwrap_or_else(|e| panic!("{name}: {e}")))
+/// Reads one chorale of music21's corpus at 24 steps per quarter.
+fn chorale(name: &str) -> Multitrack {
+    let path = bach().join(format!("{name}.mxl"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    read_mxl(&bytes, &at(24)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
 fn every_bach_chorale_of_the_music21_corpus_imports() {
-    let Ok(dir) = std::fs::read_dir(BACH) else {
-        println!("skipped: music21's corpus is not at {BACH}");
-        return;
-    };
+    let dir = std::fs::read_dir(bach()).unwrap();
     let mut paths: Vec<_> = dir
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "mxl"))
@@ -842,13 +843,10 @@ fn every_bach_chorale_of_the_music21_corpus_imports() {
 #[test]
 fn the_plain_xml_chorales_of_the_corpus_import() {
     let read = |name: &str| {
-        let bytes = std::fs::read(Path::new(BACH).join(name)).ok()?;
-        Some(read_musicxml(&bytes, &at(24)).unwrap_or_else(|e| panic!("{name}: {e}")))
+        let bytes = std::fs::read(bach().join(name)).unwrap();
+        read_musicxml(&bytes, &at(24)).unwrap_or_else(|e| panic!("{name}: {e}"))
     };
-    let (Some(bwv67), Some(bwv69)) = (read("bwv67.4.xml"), read("bwv69.6.xml")) else {
-        println!("skipped: music21's corpus is not at {BACH}");
-        return;
-    };
+    let (bwv67, bwv69) = (read("bwv67.4.xml"), read("bwv69.6.xml"));
     let names = |song: &Multitrack| {
         song.tracks
             .iter()
@@ -881,10 +879,7 @@ fn part_sums(song: &Multitrack, padding: usize) -> Vec<(String, usize, usize, us
 }
 
 fn assert_sums(name: &str, padding: usize, expected: &[PartSums]) {
-    let Some(song) = chorale(name) else {
-        println!("skipped: music21's corpus is not at {BACH}");
-        return;
-    };
+    let song = chorale(name);
     let got = part_sums(&song, padding);
     let expected: Vec<_> = expected
         .iter()
@@ -904,10 +899,7 @@ fn assert_sums(name: &str, padding: usize, expected: &[PartSums]) {
 
 #[test]
 fn bwv66_6_matches_music21_note_for_note() {
-    let Some(song) = chorale("bwv66.6") else {
-        println!("skipped: music21's corpus is not at {BACH}");
-        return;
-    };
+    let song = chorale("bwv66.6");
     // Pickup of one beat in 4/4: three beats (72 steps) of silence first.
     assert_eq!(song.time_signatures(), [ts(0, 4, 4)]);
     assert_eq!(song.tempos()[0].qpm, 96.0);
@@ -1027,9 +1019,7 @@ fn bwv41_6_meter_changes_and_split_bars_keep_downbeats_on_barlines() {
             ("Bass Continuo", 124, 6557, 186900, 2688),
         ],
     );
-    let Some(song) = chorale("bwv41.6") else {
-        return;
-    };
+    let song = chorale("bwv41.6");
     // Written: 4/4; at beat 56 (after padding) a bar split 3 + 1 whose second half starts 3/4;
     // at beat 105 a 3/4 bar split 2 + 1 whose second half starts 4/4. Each half-bar that begins a
     // new meter becomes a one-beat bar, so every later downbeat is a written barline.
@@ -1047,10 +1037,7 @@ fn bwv41_6_meter_changes_and_split_bars_keep_downbeats_on_barlines() {
 
 #[test]
 fn bwv846_two_staves_make_one_piano_track() {
-    let Some(song) = chorale("bwv846") else {
-        println!("skipped: music21's corpus is not at {BACH}");
-        return;
-    };
+    let song = chorale("bwv846");
     assert_eq!(song.tracks.len(), 1);
     // music21 splits the piano into two staves of 403 and 132 notes after stripTies(), but leaves
     // two tie chains of the left hand (stop-and-start in the middle, across voices) unjoined: B2

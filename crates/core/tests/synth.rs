@@ -2,7 +2,9 @@
 //! sample, looped over whole periods so a held note sustains at a known pitch. The tests check
 //! what is heard: pitch (the spectral peak), timing (onsets follow the tempo map), silence where
 //! the roll is silent, the level, and the WAV file. One more test uses pretty_midi's General MIDI
-//! SoundFont when the project's venv has it.
+//! SoundFont from the project's venv (`./setup.sh` installs it).
+
+mod common;
 
 use museroll_core::synth::{self, Audio, RenderOptions, SoundFont, MAX_FRAMES};
 use museroll_core::{Error, Multitrack, Note, Pitch, Program, Resolution, RollKind, Tempo, Track};
@@ -816,22 +818,9 @@ fn soundfont_files_errors_name_the_file() {
 // ---------------------------------------------------------------------------------------------
 // A real General MIDI SoundFont.
 
-/// pretty_midi's TimGM6mb.sf2 in the project's venv, if setup.sh has made it.
-fn venv_soundfont() -> Option<std::path::PathBuf> {
-    let lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/lib");
-    std::fs::read_dir(lib)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("site-packages/pretty_midi/TimGM6mb.sf2"))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn a_general_midi_soundfont_plays_drums_and_piano() {
-    let Some(path) = venv_soundfont() else {
-        eprintln!("note: TimGM6mb.sf2 not found in the project's .venv (run ./setup.sh); skipped");
-        return;
-    };
+    let path = common::venv_data(museroll_core::venv::GM_SOUNDFONT);
     let sf = SoundFont::open(&path).unwrap();
     // Kick, snare, kick, snare at 0–0.5 s; a piano middle C at 1–1.5 s.
     let drums = track(

@@ -1,46 +1,19 @@
 //! Building a dataset from music files: collect, read and cut in parallel, write in order.
 
+use super::manifest::DatasetShape;
 use super::manifest::{
     BuildStats, Manifest, Origin, PhraseOrigin, SkipReason, SkippedFile, SplitCounts, FORMAT,
     VERSION,
 };
 use super::options::{Assignment, BuildOptions, ContentFilter, OutOfRange, TrackInfo, Windows};
-use super::writer::{stable_hash, Rng, Writer};
-use super::DatasetShape;
+use super::writer::{set_bits, BuildReport, Progress, Writer};
 use crate::error::{Error, Result};
 use crate::io::{Format, ReadOptions};
 use crate::multitrack::Multitrack;
+use crate::rng::{stable_hash, Rng};
 use crate::track::Track;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-
-/// Reports a long job's progress (the CLI drives a progress bar with it). Every method has an
-/// empty default; the calls may come from several threads at once.
-pub trait Progress: Sync {
-    /// The job begins with `total` units of work (files for a build, phrases for an import).
-    fn start(&self, _total: u64) {}
-    /// `n` more units are done.
-    fn advance(&self, _n: u64) {}
-    /// A file was skipped (called in file order, from the calling thread).
-    fn skipped(&self, _file: &SkippedFile) {}
-    /// The phrases are written; the manifest is next.
-    fn finish(&self) {}
-}
-
-/// A [`Progress`] that reports nothing.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {}
-
-/// What [`super::build`] and [`super::import_musegan`] made.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BuildReport {
-    /// The dataset directory.
-    pub dir: PathBuf,
-    /// Its manifest, as written.
-    pub manifest: Manifest,
-}
 
 /// A file to read, and the key that seeds its random windows: its path relative to the input
 /// it was found under, so the draw depends neither on where the corpus lies nor on the order
@@ -109,7 +82,7 @@ pub fn build(
                         message,
                     };
                     progress.skipped(&file);
-                    *stats.skipped.entry(reason).or_default() += 1;
+                    stats.skipped.add(reason);
                     skipped.push(file);
                 }
             }
@@ -501,18 +474,6 @@ fn transpose_row(row: u128, semitones: i8) -> (u128, u32) {
     }
 }
 
-/// Sets bit `offset + i` of `out` (bit `j` is bit `j % 8` of byte `j / 8`) for every set bit
-/// `i` of `bits`.
-pub(super) fn set_bits(out: &mut [u8], offset: usize, mut bits: u128) {
-    while bits != 0 {
-        let index = offset + bits.trailing_zeros() as usize;
-        if let Some(byte) = out.get_mut(index / 8) {
-            *byte |= 1 << (index % 8);
-        }
-        bits &= bits - 1;
-    }
-}
-
 /// The steps of the tracks at `sources` merged by maximum (a bit per sounding MIDI pitch), each
 /// track first given LPD's one-step gap before every re-struck note when `gap` is set.
 fn merged_rows(tracks: &[Track], sources: &[usize], steps: usize, gap: bool) -> Vec<u128> {
@@ -559,14 +520,6 @@ mod tests {
         assert_eq!(transpose_row(row, -1), ((1u128 << 126) | (1u128 << 59), 1));
         assert_eq!(transpose_row(row, -128), (0, 3));
         assert_eq!(transpose_row(row, 127), (1u128 << 127, 2));
-    }
-
-    #[test]
-    fn set_bits_is_lsb_first() {
-        let mut out = [0u8; 3];
-        set_bits(&mut out, 5, 0b1011);
-        // bits 5, 6, 8
-        assert_eq!(out, [0b0110_0000, 0b0000_0001, 0]);
     }
 
     fn note(pitch: u8, start: usize, end: usize) -> Note {

@@ -2,55 +2,16 @@
 //! the dense `.npy` of BinaryMuseGAN, both bool tensors laid out `[phrase][bar][step][pitch]
 //! [track]`, read as streams (never held whole) and re-laid out `[track][bar][step][pitch]`.
 
-use super::build::{set_bits, BuildReport, Progress};
+use super::manifest::DatasetShape;
 use super::manifest::{BuildStats, Manifest, Origin, PhraseOrigin, SplitCounts, FORMAT, VERSION};
-use super::options::{Layout, TrackInfo};
-use super::writer::Writer;
-use super::DatasetShape;
+use super::options::{ImportOptions, Layout, TrackInfo};
+use super::writer::{set_bits, BuildReport, Progress, Writer};
 use crate::error::{Error, Result};
-use crate::npz::NpyReader;
-use crate::units::{Pitch, Program, Resolution};
+use crate::npy::NpyReader;
+use crate::units::{Program, Resolution};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
-
-/// Settings of [`import_musegan`], recorded in the manifest. Missing fields take their defaults;
-/// unknown fields are refused.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ImportOptions {
-    /// The tracks, in the array's order. Default: LPD-5's (Drums, Piano, Guitar, Bass, Strings,
-    /// the order of MuseGAN v3's data) for 5 tracks, BinaryMuseGAN's eight for 8, else
-    /// `Track 0`, `Track 1`… (pitched, program 0).
-    pub tracks: Option<Vec<TrackInfo>>,
-    /// Time steps per beat. Default: a quarter of the steps per bar (12 for MuseGAN v3's 48,
-    /// 24 for BinaryMuseGAN's 96).
-    pub resolution: Option<Resolution>,
-    /// The MIDI pitch of pitch column 0. Default C1 (24), as in every MuseGAN array.
-    pub lowest_pitch: Pitch,
-    /// How many consecutive phrases came from one song, so that the split keeps them together.
-    /// Default: the second axis of a 6-dimensional array (songs × phrases per song × …), else 1:
-    /// the arrays do not say which song a phrase came from, so each phrase is its own "song"
-    /// unless you know better (BinaryMuseGAN's 5-D reshapes hold 6 per song).
-    pub phrases_per_song: Option<usize>,
-    /// Share of the songs set aside for validation, 0 to 1. Default 0.1.
-    pub validation_fraction: f64,
-    /// Seed of the split. Default 0.
-    pub seed: u64,
-}
-
-impl Default for ImportOptions {
-    fn default() -> Self {
-        ImportOptions {
-            tracks: None,
-            resolution: None,
-            lowest_pitch: Pitch::new(24).unwrap_or(Pitch::MIN),
-            phrases_per_song: None,
-            validation_fraction: 0.1,
-            seed: 0,
-        }
-    }
-}
 
 /// The dimensions of the source array.
 struct Source {

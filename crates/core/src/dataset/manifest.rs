@@ -1,7 +1,6 @@
 //! The manifest: `manifest.json`, everything about a dataset but its phrases.
 
-use super::import::ImportOptions;
-use super::options::{BuildOptions, TrackInfo};
+use super::options::{BuildOptions, ImportOptions, TrackInfo};
 use crate::error::{Error, Result};
 use crate::metrics::PhraseShape;
 use crate::units::{Pitch, Resolution};
@@ -117,6 +116,74 @@ impl SkipReason {
             SkipReason::NoPhrases => "no_phrases",
         }
     }
+
+    /// What the skipped files have, said after their number: "37 without a 4/4 bar".
+    fn describe_files(self) -> &'static str {
+        match self {
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Tracks => "whose tracks do not fit the layout",
+            SkipReason::Meter => "without a 4/4 bar",
+            SkipReason::TooShort => "with too few 4/4 bars in a row for a phrase",
+            SkipReason::NoPhrases => "whose every window was rejected (content, pitch range)",
+        }
+    }
+}
+
+/// The files a build skipped, counted by reason: one line for people however many files there
+/// are (the manifest's `skipped` lists them one by one).
+///
+/// ```
+/// use museroll_core::dataset::{SkipCounts, SkipReason};
+/// let mut counts = SkipCounts::default();
+/// counts.add(SkipReason::Meter);
+/// counts.add(SkipReason::Tracks);
+/// counts.add(SkipReason::Tracks);
+/// assert_eq!(
+///     counts.to_string(),
+///     "skipped 3 files: 2 whose tracks do not fit the layout, 1 without a 4/4 bar"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SkipCounts(BTreeMap<SkipReason, usize>);
+
+impl SkipCounts {
+    /// Counts one more file skipped for `reason`.
+    pub fn add(&mut self, reason: SkipReason) {
+        *self.0.entry(reason).or_default() += 1;
+    }
+
+    /// How many files were skipped for `reason`.
+    pub fn get(&self, reason: SkipReason) -> usize {
+        self.0.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// How many files were skipped in all.
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+
+    /// The reasons with their counts, in the order of [`SkipReason`]; reasons of no file are
+    /// left out.
+    pub fn iter(&self) -> impl Iterator<Item = (SkipReason, usize)> + '_ {
+        self.0.iter().map(|(&r, &n)| (r, n))
+    }
+}
+
+impl std::fmt::Display for SkipCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = self.total();
+        let files = if total == 1 { "file" } else { "files" };
+        let reasons: Vec<String> = self
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.describe_files()))
+            .collect();
+        write!(f, "skipped {total} {files}")?;
+        if !reasons.is_empty() {
+            write!(f, ": {}", reasons.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// A file that gave no phrase, and why.
@@ -138,7 +205,7 @@ pub struct BuildStats {
     /// Files tried.
     pub files: usize,
     /// Files skipped, by reason.
-    pub skipped: BTreeMap<SkipReason, usize>,
+    pub skipped: SkipCounts,
     /// Bars of 4/4 in the songs whose tracks fit the layout.
     pub bars_4_4: usize,
     /// Bars of other meters there (never used).
@@ -159,7 +226,7 @@ pub struct BuildStats {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
-    /// [`super::build`] from music files.
+    /// [`super::build()`] from music files.
     Build {
         /// The inputs as given.
         inputs: Vec<String>,
@@ -389,14 +456,8 @@ impl Manifest {
                     st.files,
                     inputs.join(", ")
                 );
-                if !st.skipped.is_empty() {
-                    let reasons: Vec<String> = st
-                        .skipped
-                        .iter()
-                        .map(|(r, n)| format!("{} {n}", r.name()))
-                        .collect();
-                    let total: usize = st.skipped.values().sum();
-                    let _ = writeln!(out, "skipped {total} files: {}", reasons.join(", "));
+                if st.skipped.total() > 0 {
+                    let _ = writeln!(out, "{}", st.skipped);
                 }
                 let _ = writeln!(
                     out,
@@ -482,5 +543,31 @@ impl serde_json::ser::Formatter for Layout {
         } else {
             w.write_all(b", ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_counts_keep_the_manifests_map_of_reasons() {
+        let mut counts = SkipCounts::default();
+        assert_eq!(counts.to_string(), "skipped 0 files");
+        counts.add(SkipReason::NoPhrases);
+        assert_eq!(
+            counts.to_string(),
+            "skipped 1 file: 1 whose every window was rejected (content, pitch range)"
+        );
+        for _ in 0..3 {
+            counts.add(SkipReason::Unreadable);
+        }
+        // The manifest's form of earlier releases: a map from reason to count.
+        let json = serde_json::to_string(&counts).unwrap();
+        assert_eq!(json, r#"{"unreadable":3,"no_phrases":1}"#);
+        let back: SkipCounts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, counts);
+        assert_eq!((back.get(SkipReason::Unreadable), back.total()), (3, 4));
+        assert_eq!(back.get(SkipReason::Meter), 0);
     }
 }

@@ -1,71 +1,72 @@
-//! Writing a dataset directory: phrases streamed to `DIR.partial/phrases.bin`, the manifest
-//! last, then one rename; and the seeded randomness that builds and imports share.
+//! Writing a dataset directory, for builds and imports alike: phrases packed as bits and
+//! streamed to `DIR.partial/phrases.bin`, the manifest last, then one rename ([`Staging`]);
+//! the progress the writers report and what they made.
 
-use super::manifest::{Manifest, PhraseOrigin, Song, Split, MANIFEST_FILE, PHRASES_FILE};
+use super::manifest::{
+    Manifest, PhraseOrigin, SkippedFile, Song, Split, MANIFEST_FILE, PHRASES_FILE,
+};
 use crate::error::{Error, Result};
+use crate::rng::{stable_hash, Rng};
+use crate::staging::{atomic_write, Existing, Owner, Staging};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A dataset being written. Dropped before [`Writer::finish`], it removes its partial directory.
+/// Reports a long job's progress (the CLI drives a progress bar with it). Every method has an
+/// empty default; the calls may come from several threads at once.
+pub trait Progress: Sync {
+    /// The job begins with `total` units of work (files for a build, phrases for an import).
+    fn start(&self, _total: u64) {}
+    /// `n` more units are done.
+    fn advance(&self, _n: u64) {}
+    /// A file was skipped (called in file order, from the calling thread).
+    fn skipped(&self, _file: &SkippedFile) {}
+    /// The phrases are written; the manifest is next.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// What [`super::build()`] and [`super::import_musegan`] made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuildReport {
+    /// The dataset directory.
+    pub dir: PathBuf,
+    /// Its manifest, as written.
+    pub manifest: Manifest,
+}
+
+/// A dataset being written in a [`Staging`] directory. Dropped before [`Writer::finish`], it
+/// removes its partial directory.
 pub(super) struct Writer {
-    out: PathBuf,
-    partial: PathBuf,
+    // Declared before `staging`, so the file is closed before a drop removes its directory.
     file: Option<BufWriter<File>>,
+    staging: Staging,
     phrase_bytes: usize,
     songs: Vec<Song>,
     phrases: usize,
 }
 
-/// `DIR.partial`, next to `DIR`.
-fn partial_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    out.with_file_name(name)
-}
+/// A dataset directory holds its phrases and its manifest: nothing else is ever replaced.
+const DATASET: Owner = Owner {
+    name: "a dataset build",
+    writes: |name| name == PHRASES_FILE || name == MANIFEST_FILE,
+};
 
 impl Writer {
     /// Starts `out`, which must not exist yet. A `DIR.partial` left by an interrupted build is
     /// replaced when it holds nothing but a dataset's files.
     pub(super) fn create(out: &Path, phrase_bytes: usize) -> Result<Writer> {
-        if out.file_name().is_none() {
-            return Err(Error::Invalid("the output names no directory".into()).in_file(out));
-        }
-        if out.exists() {
-            return Err(Error::Invalid(
-                "already exists (remove it or choose another output directory)".into(),
-            )
-            .in_file(out));
-        }
-        let partial = partial_path(out);
-        let prepare = || -> Result<()> {
-            if partial.exists() {
-                let ours = std::fs::read_dir(&partial)?.all(|entry| {
-                    entry.is_ok_and(|e| {
-                        let name = e.file_name();
-                        name == PHRASES_FILE
-                            || name == MANIFEST_FILE
-                            || name.to_string_lossy().starts_with(".manifest.json.tmp")
-                    })
-                });
-                if !ours {
-                    return Err(Error::Invalid(
-                        "exists and holds files that are not a dataset's; not replacing it".into(),
-                    ));
-                }
-                std::fs::remove_dir_all(&partial)?;
-            }
-            Ok(())
-        };
-        prepare().map_err(|e| e.in_file(&partial))?;
-        // The user named `out`, not its temporary sibling: a failure to create it names `out`.
-        let file = std::fs::create_dir_all(&partial)
-            .and_then(|()| File::create(partial.join(PHRASES_FILE)))
-            .map_err(|e| Error::Io(e).in_file(out))?;
+        let staging = Staging::create(out, DATASET, Existing::Refuse)?;
+        let path = staging.path(PHRASES_FILE);
+        let file = File::create(&path).map_err(|e| Error::Io(e).in_file(&path))?;
         Ok(Writer {
-            out: out.to_path_buf(),
-            partial,
             file: Some(BufWriter::with_capacity(1 << 20, file)),
+            staging,
             phrase_bytes,
             songs: Vec::new(),
             phrases: 0,
@@ -92,7 +93,7 @@ impl Writer {
                 "a dataset holds at most 2^32 - 1 phrases".into(),
             ));
         }
-        let path = self.partial.join(PHRASES_FILE);
+        let path = self.staging.path(PHRASES_FILE);
         let file = self
             .file
             .as_mut()
@@ -116,7 +117,7 @@ impl Writer {
         seed: u64,
         complete: impl FnOnce(Vec<Song>, usize) -> Manifest,
     ) -> Result<Manifest> {
-        let phrases_path = self.partial.join(PHRASES_FILE);
+        let phrases_path = self.staging.path(PHRASES_FILE);
         if let Some(file) = self.file.take() {
             let file = file
                 .into_inner()
@@ -129,19 +130,10 @@ impl Writer {
         let mut manifest = complete(songs, self.phrases);
         manifest.split = manifest.count_split();
         manifest.check()?;
-        crate::io::write_atomic(&self.partial.join(MANIFEST_FILE), &manifest.to_json()?)?;
-        std::fs::rename(&self.partial, &self.out).map_err(|e| Error::Io(e).in_file(&self.out))?;
-        self.partial = PathBuf::new();
+        // Synced like the phrases, so that after the rename both are on disk.
+        atomic_write(&self.staging.path(MANIFEST_FILE), &manifest.to_json()?)?;
+        self.staging.finish()?;
         Ok(manifest)
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        if !self.partial.as_os_str().is_empty() {
-            self.file = None;
-            let _ = std::fs::remove_dir_all(&self.partial);
-        }
     }
 }
 
@@ -158,44 +150,16 @@ fn assign_split(songs: &mut [Song], fraction: f64, seed: u64) {
     }
 }
 
-/// SplitMix64: a small, fast, well-mixed generator; enough for shuffles and window draws, and
-/// fully determined by its seed.
-pub(super) struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub(super) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub(super) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (> 0), by multiply-and-shift (bias below 2^-32 for any realistic n).
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// Fisher–Yates.
-    pub(super) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
+/// Sets bit `offset + i` of `out` (bit `j` is bit `j % 8` of byte `j / 8`) for every set bit
+/// `i` of `bits`.
+pub(super) fn set_bits(out: &mut [u8], offset: usize, mut bits: u128) {
+    while bits != 0 {
+        let index = offset + bits.trailing_zeros() as usize;
+        if let Some(byte) = out.get_mut(index / 8) {
+            *byte |= 1 << (index % 8);
         }
+        bits &= bits - 1;
     }
-}
-
-/// FNV-1a of `bytes`: a stable hash (the standard library's may change between releases), used
-/// to give each song its own random stream whatever order the files are processed in.
-pub(super) fn stable_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -233,19 +197,10 @@ mod tests {
     }
 
     #[test]
-    fn rng_is_uniform_enough_and_stable() {
-        // SplitMix64's published first output for seed 0.
-        assert_eq!(Rng::new(0).next_u64(), 0xe220_a839_7b1d_cdaf);
-        let mut rng = Rng::new(3);
-        let mut counts = [0usize; 4];
-        for _ in 0..4000 {
-            counts[rng.below(4)] += 1;
-        }
-        assert!(
-            counts.iter().all(|&c| (900..1100).contains(&c)),
-            "{counts:?}"
-        );
-        assert_eq!(stable_hash(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(stable_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+    fn set_bits_is_lsb_first() {
+        let mut out = [0u8; 3];
+        set_bits(&mut out, 5, 0b1011);
+        // bits 5, 6, 8
+        assert_eq!(out, [0b0110_0000, 0b0000_0001, 0]);
     }
 }
