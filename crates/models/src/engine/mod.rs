@@ -16,16 +16,10 @@ pub use run::{
 pub use step::{LossPanel, StepLosses, TrainStep};
 pub use trainer::{check_data, Observer, Outcome, StepReport, Trainer};
 
-/// SplitMix64's output function (Steele et al. 2014): a well-mixed 64-bit value of `x`, so that
-/// seeds of neighbouring steps and updates are unrelated.
-pub fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+use museroll_core::rng::mix;
 
-/// The libtorch seed of update `update` of step `step` of a run seeded `seed` (steps
+/// The libtorch seed of update `update` of step `step` of a run seeded `seed`, well mixed so
+/// that seeds of neighbouring steps and updates are unrelated (steps
 /// `u64::MAX` name the draws made before training: initial weights, fixed latents).
 pub fn seed_of(seed: u64, step: u64, update: u64) -> i64 {
     // libtorch takes the seed as i64: keep it non-negative.

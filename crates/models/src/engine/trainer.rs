@@ -28,6 +28,7 @@ use museroll_core::metrics::{
     evaluate, markdown_table, Metric, MetricsConfig, MetricsReport, PhraseView,
 };
 use museroll_core::phrase::{chained_midi, phrase_songs, sheet_png};
+use museroll_core::rng::{mix, Rng};
 use serde_json::json;
 use tch::{Device, Tensor};
 
@@ -78,6 +79,9 @@ pub enum Outcome {
     Interrupted(u64),
 }
 
+/// The stream tag of the batch order.
+const BATCH_TAG: u64 = 0x0DA7_A5E7;
+
 /// Batches of training phrases: each epoch a fresh permutation seeded by (seed, epoch), the
 /// last incomplete batch dropped. Batch `k` depends only on `k`, so a resumed run draws the same.
 #[derive(Debug)]
@@ -99,12 +103,7 @@ impl Batches {
         let epoch = k / self.per_epoch();
         if self.epoch != Some(epoch) {
             self.order.clone_from(&self.indices);
-            let mut state = super::mix(self.seed ^ 0x0DA7_A5E7_u64) ^ epoch;
-            for i in (1..self.order.len()).rev() {
-                state = super::mix(state);
-                let j = (state % (i as u64 + 1)) as usize;
-                self.order.swap(i, j);
-            }
+            Rng::new(mix(self.seed ^ BATCH_TAG) ^ epoch).shuffle(&mut self.order);
             self.epoch = Some(epoch);
         }
         let start = (k % self.per_epoch()) as usize * self.batch;

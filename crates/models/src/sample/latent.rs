@@ -7,8 +7,8 @@
 //! whatever the number of samples, and an interpolation from seed `S` to `S + 1` starts and ends
 //! at the first sample of each seed.
 
-use crate::engine::mix;
 use crate::Error;
+use museroll_core::rng::{mix, Rng};
 
 /// Stream tags: the latents, the `bs` uniforms and the phrases of a piece draw from unrelated
 /// streams of one seed.
@@ -139,25 +139,10 @@ pub fn slerp(a: &[f32], b: &[f32], t: f64) -> Result<Vec<f32>, Error> {
         .collect())
 }
 
-/// A counter-based pseudo-random stream: value `k` is SplitMix64's mix of `start + k`.
-pub(crate) struct Stream(u64);
-
-impl Stream {
-    /// The stream of `seed` for the use `tag`; streams of other seeds or tags are unrelated.
-    pub(crate) fn new(seed: u64, tag: u64) -> Self {
-        Self(mix(mix(seed) ^ tag))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let v = mix(self.0);
-        self.0 = self.0.wrapping_add(1);
-        v
-    }
-
-    /// Uniform in [0, 1), 53 bits.
-    pub(crate) fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
+/// The counter stream of `seed` for the use `tag` (value `k` is SplitMix64's mix of a start
+/// derived from both, plus `k`): streams of other seeds or tags are unrelated.
+pub(crate) fn stream(seed: u64, tag: u64) -> Rng {
+    Rng::counter(mix(mix(seed) ^ tag))
 }
 
 /// `n` latents of `dim` values, N(0, 1), row after row from the stream of `seed` (Box–Muller
@@ -171,27 +156,7 @@ impl Stream {
 /// assert_ne!(latents(8, 1, 5), three[..5]);
 /// ```
 pub fn latents(seed: u64, n: usize, dim: usize) -> Vec<f32> {
-    normals(&mut Stream::new(seed, LATENT_TAG), n, dim)
-}
-
-/// `n` rows of `dim` N(0, 1) values from `stream` (Box–Muller, a pair per two uniforms).
-fn normals(stream: &mut Stream, n: usize, dim: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(n.saturating_mul(dim));
-    for _ in 0..n {
-        let mut row = 0;
-        while row < dim {
-            let u1 = 1.0 - stream.uniform(); // in (0, 1]: ln is finite
-            let angle = std::f64::consts::TAU * stream.uniform();
-            let r = (-2.0 * u1.ln()).sqrt();
-            out.push((r * angle.cos()) as f32);
-            row += 1;
-            if row < dim {
-                out.push((r * angle.sin()) as f32);
-                row += 1;
-            }
-        }
-    }
-    out
+    stream(seed, LATENT_TAG).normals(n, dim)
 }
 
 /// The latents of `n` pieces of `phrases` phrases, `[n, phrases, dim]` row-major, for a
@@ -234,13 +199,7 @@ pub fn piece_latents(
     }
     let first = latents(seed, n, dim);
     let fresh: Vec<Vec<f32>> = (1..phrases)
-        .map(|p| {
-            normals(
-                &mut Stream::new(seed, PHRASE_TAG ^ p as u64),
-                n,
-                dim - fixed,
-            )
-        })
+        .map(|p| stream(seed, PHRASE_TAG ^ p as u64).normals(n, dim - fixed))
         .collect();
     let keep = continuity as f32;
     let new = (1.0 - continuity * continuity).sqrt() as f32;

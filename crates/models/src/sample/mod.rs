@@ -11,7 +11,7 @@
 mod latent;
 
 pub(crate) use latent::{
-    check_continuity, check_steps, Stream, BERNOULLI_TAG, GRID_STEPS, PATH_STEPS,
+    check_continuity, check_steps, stream, BERNOULLI_TAG, GRID_STEPS, PATH_STEPS,
 };
 pub use latent::{
     fraction, latents, lerp, piece_latents, slerp, Interpolation, LatentGrid, MAX_GRID_STEPS,

@@ -33,15 +33,18 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use museroll_core::rng::mix;
 use tch::{nn, Device, Kind, Tensor};
 
 use super::config::{BinaryMuseGanConfig, GeneratorKind};
 use super::nets::{roll_dims, Generator, Refiner};
 use super::train::Stage;
-use crate::engine::{checkpoint, mix, Music};
+
+use crate::engine::{checkpoint, Music};
 use crate::sample::{
-    check_steps, fraction, latents, piece_latents, Binarize, Condition, Interpolation, LatentGrid,
-    SampleRequest, Sampler, Samples, Stream, WalkRequest, BERNOULLI_TAG, GRID_STEPS, PATH_STEPS,
+    check_steps, fraction, latents, piece_latents, stream, Binarize, Condition, Interpolation,
+    LatentGrid, SampleRequest, Sampler, Samples, WalkRequest, BERNOULLI_TAG, GRID_STEPS,
+    PATH_STEPS,
 };
 use crate::Error;
 
@@ -314,7 +317,7 @@ impl GanSampler {
         if binarize == Binarize::Refiner {
             tch::manual_seed((mix(mix(seed) ^ REFINER_TAG) >> 1) as i64);
         }
-        let mut uniforms = Stream::new(seed, BERNOULLI_TAG);
+        let mut uniforms = stream(seed, BERNOULLI_TAG);
         let mut chunks = Vec::new();
         let mut start = 0;
         let _guard = tch::no_grad_guard();
