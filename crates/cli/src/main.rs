@@ -1,20 +1,19 @@
 //! `museroll`: the command-line program. Each subcommand parses its arguments and calls the
-//! library; all the work lives in the `museroll-core` and `museroll-models` crates.
+//! libraries; all the work lives in the `museroll-app` (the use cases without a network),
+//! `museroll-core` and `museroll-models` crates.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
-use museroll_core::io::{self, Format, ReadOptions};
-use museroll_core::plot::{self, PlotOptions};
-use museroll_core::summary::Summary;
-use museroll_core::{Multitrack, Resolution};
-use std::path::{Path, PathBuf};
+use museroll_app::music::{self, PlotRequest};
+use museroll_core::plot::PlotOptions;
+use museroll_core::Resolution;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod data;
 mod generate;
 mod render;
 mod train;
-mod venv;
 
 /// Image-based symbolic music generation: multitrack piano-rolls, GANs, metrics, MIDI, images, audio.
 #[derive(Parser)]
@@ -142,34 +141,20 @@ fn parse_resolution(s: &str) -> std::result::Result<Resolution, String> {
     Resolution::new(n).map_err(|e| e.to_string())
 }
 
-impl Timing {
-    /// Reads `path` on this time grid.
-    fn read(&self, path: &Path) -> Result<(Multitrack, Format)> {
-        let options = ReadOptions {
-            resolution: self.resolution.unwrap_or_default(),
-        };
-        let (mut multitrack, format) = io::read_file(path, &options)?;
-        if let Some(resolution) = self.resolution {
-            multitrack.set_resolution(resolution);
-        }
-        Ok((multitrack, format))
-    }
-}
-
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info { file, json, timing } => {
-            let (multitrack, format) = timing.read(&file)?;
-            let summary = Summary::of(&multitrack);
+            let info = music::info(&file, timing.resolution)?;
             if json {
-                let value =
-                    serde_json::json!({ "file": file, "format": format, "summary": summary });
+                // Through a `Value`, whose keys are sorted: the output's order since the start.
+                let value = serde_json::to_value(&info)?;
                 emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
             } else {
                 emit(&format!(
-                    "file:       {} ({})\n{summary}",
+                    "file:       {} ({})\n{}",
                     file.display(),
-                    format.name()
+                    info.format.name(),
+                    info.summary
                 ))?;
             }
         }
@@ -178,9 +163,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             timing,
         } => {
-            io::output_format(&output, &io::WRITABLE)?;
-            let (multitrack, _) = timing.read(&input)?;
-            io::write_file(&multitrack, &output)?;
+            music::convert(&input, &output, timing.resolution)?;
             eprintln!("wrote {}", output.display());
         }
         Command::Plot {
@@ -192,20 +175,20 @@ fn run(cli: Cli) -> Result<()> {
             width,
             lane_height,
         } => {
-            io::output_format(&output, &[Format::Png])?;
-            let (mut multitrack, _) = timing.read(&input)?;
-            select_bars(&mut multitrack, from_bar, bars, &input)?;
-            let options = PlotOptions {
-                width,
-                lane_height,
-                ..PlotOptions::default()
+            let request = PlotRequest {
+                resolution: timing.resolution,
+                from_bar,
+                bars,
+                options: PlotOptions {
+                    width,
+                    lane_height,
+                    ..PlotOptions::default()
+                },
             };
-            let image = plot::render(&multitrack, &options)
-                .with_context(|| format!("drawing {}", input.display()))?;
-            io::write_atomic(&output, &plot::encode_png(&image)?)?;
+            music::plot(&input, &output, &request)?;
             eprintln!("wrote {}", output.display());
         }
-        Command::Render(args) => render::run(&args)?,
+        Command::Render(args) => render::run(args)?,
         Command::Data(command) => data::run(command)?,
         Command::Eval {
             samples,
@@ -236,34 +219,6 @@ fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
-}
-
-/// Keeps bars `from_bar .. from_bar + bars` of `multitrack`.
-fn select_bars(
-    multitrack: &mut Multitrack,
-    from_bar: usize,
-    bars: Option<usize>,
-    input: &Path,
-) -> Result<()> {
-    if bars == Some(0) {
-        bail!("--bars must be at least 1");
-    }
-    if from_bar == 0 && bars.is_none() {
-        return Ok(());
-    }
-    let downbeats = multitrack.downbeat_steps();
-    let Some(&start) = downbeats.get(from_bar) else {
-        bail!(
-            "{}: bar {from_bar} does not exist ({} bars)",
-            input.display(),
-            downbeats.len()
-        );
-    };
-    let end = bars
-        .and_then(|n| downbeats.get(from_bar + n).copied())
-        .unwrap_or(multitrack.len());
-    multitrack.trim(start, end);
-    Ok(())
 }
 
 fn main() -> ExitCode {
