@@ -6,9 +6,6 @@ use clap::Args;
 use museroll_app::render::{self, RenderRequest};
 use std::path::PathBuf;
 
-// `generate --audio` plays its samples with these.
-pub use museroll_app::render::{render_to, soundfont};
-
 /// Arguments of `museroll render`.
 #[derive(Args)]
 pub struct RenderArgs {
