@@ -2,65 +2,14 @@
 //! handling (the first Ctrl-C finishes the step and writes a checkpoint, a second one exits at
 //! once).
 
+use crate::Start;
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use museroll_cli::neural::TrainArgs;
 use museroll_models::train::{Observer, Outcome, StepReport, Strategy, TrainConfig, Trainer};
 use museroll_models::BinaryMuseGanConfig;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-/// Options of `museroll train`.
-#[derive(Args)]
-pub struct TrainArgs {
-    /// The run directory (created; with --resume, the run to continue).
-    #[arg(long)]
-    out: PathBuf,
-    /// Continue the run in --out from its latest checkpoint.
-    #[arg(long)]
-    resume: bool,
-    /// The dataset (`museroll data build`). Not needed with --resume.
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// The model preset (see `museroll model`).
-    #[arg(long, default_value = "chorale")]
-    preset: String,
-    /// A TOML file with a whole training config (as a run's config.toml) to start from instead
-    /// of the preset's defaults.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Generator steps of stage 1 (of the whole run for end-to-end).
-    #[arg(long)]
-    steps: Option<u64>,
-    /// Generator steps of the refiner stage (two-stage, joint).
-    #[arg(long)]
-    refiner_steps: Option<u64>,
-    /// Training strategy: two-stage, joint or end-to-end.
-    #[arg(long)]
-    strategy: Option<String>,
-    /// Adversarial loss: wgan-gp or non-saturating.
-    #[arg(long)]
-    loss: Option<String>,
-    /// Phrases per batch.
-    #[arg(long)]
-    batch: Option<u32>,
-    /// Critic updates per generator update.
-    #[arg(long)]
-    n_critic: Option<u32>,
-    /// Learning rate of both optimisers.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Seed of every random draw.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Any other setting as KEY=VALUE in the config's TOML names, e.g. `--set gp_weight=5`,
-    /// `--set model.discriminator="ablated-i"`, `--set warmup.critic_steps=100` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
-    #[command(flatten)]
-    compute: crate::Compute,
-}
 
 /// Sets `key` (dotted) of `table` to `value` (TOML syntax; a bare word is taken as a string).
 fn set_key(table: &mut toml::Table, key: &str, value: &str) -> Result<()> {
@@ -89,7 +38,14 @@ fn set_key(table: &mut toml::Table, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-impl TrainArgs {
+/// `TrainArgs`' methods here: its definition lives in the `museroll_cli` library, which must not
+/// name `museroll-models`.
+trait TrainArgsExt {
+    fn apply(&self, config: &mut TrainConfig) -> Result<()>;
+    fn new_run_settings(&self) -> Option<&'static str>;
+}
+
+impl TrainArgsExt for TrainArgs {
     /// Applies the command-line settings to `config`.
     fn apply(&self, config: &mut TrainConfig) -> Result<()> {
         let mut table = toml::Table::try_from(&*config)?;

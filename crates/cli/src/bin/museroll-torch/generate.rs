@@ -2,75 +2,23 @@
 //! `.npz` and a metrics table against the training data (the work is in
 //! `museroll_models::generate`).
 
+use crate::Start;
 use anyhow::{bail, Result};
-use clap::Args;
+use museroll_cli::neural::GenerateArgs;
 use museroll_core::synth::RenderOptions;
 use museroll_models::generate::{Binarize, GenerateOptions, Interpolation, LatentGrid, Run};
 use std::path::PathBuf;
 
-/// Options of `museroll generate`.
-#[derive(Args)]
-pub struct GenerateArgs {
-    /// The training run (the directory `museroll train --out` made).
-    #[arg(long)]
-    run: PathBuf,
-    /// The weights: a checkpoint file, `best` or `latest` (default: the run's
-    /// model.safetensors, else its latest checkpoint).
-    #[arg(long)]
-    checkpoint: Option<String>,
-    /// Number of samples (1 to 256).
-    #[arg(long, default_value_t = 16)]
-    n: usize,
-    /// Seed of the latents and of every random draw: the same seed gives the same samples.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// The output directory, created (written whole, or not at all).
-    #[arg(long)]
-    out: PathBuf,
-    /// How G's output becomes notes: ht (threshold at 0.5), bs (Bernoulli sampling) or refiner
-    /// (default: refiner when the run trained one, else ht).
-    #[arg(long)]
-    binarize: Option<String>,
-    /// Also walk from the latent of --seed to that of --seed + 1: lerp (straight line) or slerp
-    /// (great circle).
-    #[arg(long)]
-    interpolate: Option<String>,
-    /// Phrases of the walk, its two ends included (2 to 64; default 8).
-    #[arg(long)]
-    steps: Option<usize>,
-    /// With --interpolate on a temporal (MuseGAN) model: also a grid of --steps × --steps
-    /// phrases, rows moving one group of latents and columns the other: inter-intra
-    /// (inter-track vs intra-track; hybrid models) or fixed-temporal (time-independent vs
-    /// time-dependent; any temporal model). Writes grid.png and grid.mid.
-    #[arg(long)]
-    grid: Option<String>,
-    /// Bars of each sample (default: one phrase, the model's bars). Longer pieces need a
-    /// temporal (MuseGAN) model: it keeps the piece's time-independent latents and continues
-    /// the bar sequence phrase by phrase.
-    #[arg(long)]
-    bars: Option<usize>,
-    /// For --bars beyond a phrase: correlation (0 ≤ r < 1) of each phrase's time-dependent
-    /// latents with the previous phrase's; 0 makes independent phrases, higher values phrases
-    /// that vary less.
-    #[arg(long, default_value_t = 0.0)]
-    continuity: f64,
-    /// Replace an --out that holds the files of an earlier generate (and nothing else).
-    #[arg(long)]
-    force: bool,
-    /// Also play every sample (and the interpolation) into a .wav with a SoundFont.
-    #[arg(long)]
-    audio: bool,
-    /// The SoundFont of --audio (default: pretty_midi's TimGM6mb.sf2 in the project's .venv).
-    #[arg(long)]
-    soundfont: Option<PathBuf>,
-    #[command(flatten)]
-    compute: crate::Compute,
-}
-
 /// Steps of an interpolation when --steps is not given.
 const DEFAULT_STEPS: usize = 8;
 
-impl GenerateArgs {
+/// `GenerateArgs`' method here: its definition lives in the `museroll_cli` library, which must
+/// not name `museroll-models`.
+trait GenerateArgsExt {
+    fn options(&self) -> Result<GenerateOptions>;
+}
+
+impl GenerateArgsExt for GenerateArgs {
     /// The library's options, checked before the run is opened.
     fn options(&self) -> Result<GenerateOptions> {
         let interpolation = match (&self.interpolate, self.steps) {
