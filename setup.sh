@@ -5,7 +5,8 @@
 #               music21 (its corpus has the Bach chorales) and pretty_midi (it ships TimGM6mb.sf2);
 #   .libtorch   a link to the venv's torch package; .cargo/config.toml points LIBTORCH at it and the
 #               build writes it into the binaries' RUNPATH, so nothing needs to be exported later;
-#   target/release/museroll   the release build.
+#   target/release/museroll   the release build, with museroll-torch next to it (the neural
+#                             commands; museroll itself links no libtorch and hands them over).
 #
 # Usage: ./setup.sh [--bench]
 #   --bench   also install pypianoroll, which only the Python reference scripts in bench/ need.

@@ -6,8 +6,9 @@
 #
 # Profiles: the libtorch crates (models, cli) are checked and tested in the release profile that
 # setup.sh has just built, because torch-sys compiles libtorch's C++ bindings once per profile
-# (minutes). museroll-core, which does not link libtorch, is tested in the dev profile: it builds
-# quickly and keeps integer-overflow checks on, so its hostile-input tests catch overflows.
+# (minutes). museroll-core and museroll-app, which do not link libtorch, are tested in the dev
+# profile: they build quickly and keep integer-overflow checks on, so the hostile-input tests catch
+# overflows.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,5 +54,5 @@ phase() {
 phase "fmt" cargo fmt --all --check
 phase "setup" ./setup.sh
 phase "clippy" cargo clippy --release --locked --workspace --all-targets -- -D warnings
-phase "test core (dev)" cargo test --locked --workspace --exclude museroll-models --exclude museroll-cli
+phase "test core, app (dev)" cargo test --locked --workspace --exclude museroll-models --exclude museroll-cli
 phase "test models, cli (release)" cargo test --release --locked -p museroll-models -p museroll-cli

@@ -369,6 +369,8 @@ fn dataset_build_info_stats_and_eval() {
     assert_clean_failure(&again, &ds.display().to_string(), "already exists");
 }
 
+/// Through `museroll`, which hands the neural commands to `museroll-torch` (as every `train` and
+/// `generate` test here does).
 #[test]
 fn model_summary_of_a_preset() {
     let out = run(&["model", "--preset", "tiny", "--json"]);
@@ -860,4 +862,82 @@ fn generate_writes_samples_and_refuses_bad_requests() {
     let out = generate(&bad, &["--checkpoint", corrupt.to_str().unwrap()]);
     assert_clean_failure(&out, "junk.safetensors", "not a readable safetensors");
     assert!(!bad.exists());
+}
+
+/// The shared libraries `binary` asks the dynamic loader for (the ELF `NEEDED` entries), read
+/// with binutils' `readelf`. A machine without it fails the test rather than skipping it.
+fn needed_libraries(binary: &str) -> Vec<String> {
+    let out = Command::new("readelf")
+        .args(["--dynamic", binary])
+        .output()
+        .expect("readelf runs (install binutils)");
+    assert!(out.status.success(), "{out:?}");
+    let needed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.contains("(NEEDED)"))
+        .filter_map(|line| Some(line.split_once('[')?.1.split_once(']')?.0.to_owned()))
+        .collect();
+    // Every dynamically linked Rust program needs the C library: an empty list is a parse error.
+    assert!(
+        needed.iter().any(|lib| lib.starts_with("libc.so")),
+        "{needed:?}"
+    );
+    needed
+}
+
+/// Whether `library` belongs to libtorch or CUDA.
+fn is_torch(library: &str) -> bool {
+    ["libtorch", "libc10", "libcu", "libnv", "libnccl", "libgomp"]
+        .iter()
+        .any(|prefix| library.starts_with(prefix))
+}
+
+#[test]
+fn museroll_links_no_libtorch_and_museroll_torch_does() {
+    let museroll = needed_libraries(env!("CARGO_BIN_EXE_museroll"));
+    assert!(!museroll.iter().any(|lib| is_torch(lib)), "{museroll:?}");
+    // The check would see libtorch if it were there.
+    let torch = needed_libraries(env!("CARGO_BIN_EXE_museroll-torch"));
+    assert!(torch.iter().any(|lib| lib == "libtorch.so"), "{torch:?}");
+}
+
+#[test]
+fn neural_commands_need_museroll_torch_next_to_museroll() {
+    // museroll alone, in a directory without museroll-torch.
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("museroll");
+    std::fs::copy(env!("CARGO_BIN_EXE_museroll"), &alone).unwrap();
+    let museroll = |args: &[&str]| Command::new(&alone).args(args).output().unwrap();
+
+    // museroll lists the neural commands; their grammar (and help) is museroll-torch's.
+    let help = museroll(&["--help"]);
+    assert!(help.status.success(), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout).to_string();
+    for command in ["train", "generate", "model", "migrate"] {
+        assert!(
+            text.contains(&format!("  {command} ")),
+            "{command} missing: {text}"
+        );
+    }
+
+    // Running one names the missing program.
+    let torch = dir.path().join("museroll-torch");
+    for args in [&["model", "--preset", "tiny"][..], &["train", "--help"]] {
+        assert_clean_failure(
+            &museroll(args),
+            &torch.display().to_string(),
+            "No such file",
+        );
+    }
+    // Through museroll, a neural command's arguments are museroll-torch's, typed by the
+    // libraries' choices, and a bad one is one line.
+    let out = run(&["generate", "--run", "r", "--out", "o", "--binarize", "soft"]);
+    assert_clean_failure(
+        &out,
+        "soft",
+        "unknown binarization 'soft' (expected ht, bs or refiner)",
+    );
+    let out = run(&["train", "--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--refiner-steps"));
 }

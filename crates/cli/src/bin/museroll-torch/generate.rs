@@ -106,7 +106,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let run = open_run(&args.run, &args.checkpoint, device)?;
     // Find the SoundFont before any work, so a missing one fails fast.
     let soundfont = match args.audio {
-        true => Some(crate::render::soundfont(args.soundfont.as_deref())?),
+        true => Some(museroll_app::render::soundfont(args.soundfont.as_deref())?),
         false => None,
     };
     let mut generated = generate(&run, &options)?;
@@ -121,7 +121,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     for note in &generated.notes {
         eprintln!("note: {note}");
     }
-    crate::emit(&generated.table)?;
+    museroll_cli::emit(&generated.table)?;
     let n = options.request.n;
     let last = n - 1;
     let mut walk = String::new();

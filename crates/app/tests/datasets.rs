@@ -1,0 +1,213 @@
+//! The dataset use cases end to end on small files: building with augmentation, a split and
+//! random windows, importing a MuseGAN array with a settings file, measuring, and `eval`'s
+//! refusals.
+
+use museroll_app::data::{self, BuildRequest};
+use museroll_app::eval::eval;
+use museroll_app::{Error, NoProgress};
+use museroll_core::dataset::{Dataset, Split};
+use std::path::{Path, PathBuf};
+
+fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/fixtures")
+        .join(relative)
+}
+
+/// Bach's chorale bwv66.6 (a one-beat pickup, then 9 bars of 4/4).
+fn chorale() -> PathBuf {
+    fixture("midi/bwv66.6.mid")
+}
+
+/// The chorale settings on 2-bar windows, every window, no validation.
+fn satb(inputs: &[PathBuf], out: &Path) -> BuildRequest {
+    BuildRequest {
+        inputs: inputs.to_vec(),
+        out: out.to_path_buf(),
+        tracks: Some("satb".into()),
+        bars: Some(2),
+        steps_per_beat: Some(4),
+        lowest_pitch: Some(36),
+        pitches: Some(48),
+        hop: Some(1),
+        validation: Some(0.0),
+        ..BuildRequest::default()
+    }
+}
+
+#[test]
+fn transpositions_multiply_the_phrases() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = data::build(&satb(&[chorale()], &dir.path().join("plain")), &NoProgress).unwrap();
+    let request = BuildRequest {
+        transpose: Some("-1..1".into()),
+        ..satb(&[chorale()], &dir.path().join("moved"))
+    };
+    let moved = data::build(&request, &NoProgress).unwrap();
+    let n = plain.manifest.phrases;
+    assert!(n > 0);
+    // The voices stay inside C2–B5 a semitone either way: every window three times.
+    assert_eq!(moved.manifest.stats.rejected_range, 0);
+    assert_eq!(moved.manifest.phrases, 3 * n);
+    assert_eq!(data::info(&moved.dir).unwrap(), moved.manifest);
+}
+
+#[test]
+fn validation_sets_songs_aside_and_random_draws_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs: Vec<PathBuf> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|name| {
+            let path = dir.path().join(format!("{name}.mid"));
+            std::fs::copy(chorale(), &path).unwrap();
+            path
+        })
+        .collect();
+    let request = BuildRequest {
+        validation: Some(0.5),
+        random: Some(2),
+        seed: Some(3),
+        ..satb(&songs, &dir.path().join("ds"))
+    };
+    let report = data::build(&request, &NoProgress).unwrap();
+    let split = report.manifest.split;
+    assert_eq!((split.train_songs, split.validation_songs), (2, 2));
+    // Two windows drawn per song, the rest counted as not drawn.
+    assert_eq!(report.manifest.phrases, 8);
+    assert_eq!((split.train_phrases, split.validation_phrases), (4, 4));
+    assert!(report.manifest.stats.not_drawn > 0);
+
+    // The measured selection is the split asked for.
+    let train = data::stats(&report.dir, Some(Split::Train), None).unwrap();
+    let all = data::stats(&report.dir, None, None).unwrap();
+    assert_eq!(train.columns[0].1.samples, 4);
+    assert_eq!(all.columns[0].1.samples, 8);
+    assert_eq!(all.tracks, ["Soprano", "Alto", "Tenor", "Bass"]);
+    let json: serde_json::Value = serde_json::from_slice(&all.to_json().unwrap()).unwrap();
+    assert_eq!(json["reports"]["dataset"]["samples"], 8);
+    assert_eq!(json["tracks"][3], "Bass");
+}
+
+#[test]
+fn a_build_without_phrases_fails_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ds");
+    // Windows longer than the chorale: nothing to cut.
+    let request = BuildRequest {
+        bars: Some(64),
+        ..satb(&[chorale()], &out)
+    };
+    let e = data::build(&request, &NoProgress).unwrap_err();
+    assert!(matches!(e, Error::NoPhrasesCut { .. }), "{e}");
+    assert!(e.to_string().contains("no phrase could be cut"), "{e}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn import_reads_its_settings_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let array = fixture("dataset/musegan_small.npy");
+    let settings = dir.path().join("import.toml");
+    std::fs::write(
+        &settings,
+        "resolution = 4\nvalidation_fraction = 0.5\nseed = 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("imported");
+    let report = data::import_musegan(&array, &out, Some(&settings), &NoProgress).unwrap();
+    let m = &report.manifest;
+    assert_eq!(m.resolution.get(), 4);
+    assert_eq!(m.phrases, 6);
+    assert_eq!(m.split.train_songs + m.split.validation_songs, 6);
+    assert_eq!(m.split.validation_songs, 3);
+    assert_eq!(Dataset::open(&out).unwrap().len(), 6);
+
+    // Without settings: the defaults (a quarter of the 8 steps per bar, 10 % for validation).
+    let plain = data::import_musegan(&array, &dir.path().join("plain"), None, &NoProgress);
+    assert_eq!(plain.unwrap().manifest.resolution.get(), 2);
+
+    std::fs::write(&settings, "resolution = \"four\"\n").unwrap();
+    let e = data::import_musegan(&array, &dir.path().join("x"), Some(&settings), &NoProgress)
+        .unwrap_err();
+    assert!(matches!(e, Error::Settings { .. }), "{e}");
+    assert!(e.to_string().starts_with(&settings.display().to_string()));
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn eval_compares_like_with_like_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = data::build(&satb(&[chorale()], &dir.path().join("ref")), &NoProgress)
+        .unwrap()
+        .dir;
+
+    // A dataset against itself: the same numbers in both columns.
+    let table = eval(&reference, &reference, None, None, &NoProgress).unwrap();
+    assert_eq!(table.columns[0].0, "training data");
+    assert_eq!(table.columns[1].0, "samples");
+    // As JSON: a metric no phrase has (drum pattern) is NaN, which equals nothing.
+    let json = |column: usize| serde_json::to_value(&table.columns[column].1).unwrap();
+    assert_eq!(json(0), json(1));
+
+    // Music files are cut with the reference's settings but one window after another (a sample
+    // is measured once), where the reference took a window at every bar.
+    let table = eval(&chorale(), &reference, None, None, &NoProgress).unwrap();
+    let (data, samples) = (table.columns[0].1.samples, table.columns[1].1.samples);
+    assert_eq!(samples, data.div_ceil(2), "{data} reference phrases");
+
+    // One bar per phrase instead of two.
+    let short = BuildRequest {
+        bars: Some(1),
+        ..satb(&[chorale()], &dir.path().join("short"))
+    };
+    let short = data::build(&short, &NoProgress).unwrap().dir;
+    let e = eval(&short, &reference, None, None, &NoProgress).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: phrases of 4 tracks × 1 bars × 16 steps × 48 pitches from C2 differ from the \
+             reference's 4 tracks × 2 bars × 16 steps × 48 pitches from C2",
+            short.display()
+        )
+    );
+
+    // Four voices under other names.
+    let renamed = BuildRequest {
+        tracks: Some("parts:S,A,T,B".into()),
+        ..satb(&[chorale()], &dir.path().join("renamed"))
+    };
+    let renamed = data::build(&renamed, &NoProgress).unwrap().dir;
+    let e = eval(&renamed, &reference, None, None, &NoProgress).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: track 'S' stands where the reference has 'Soprano'",
+            renamed.display()
+        )
+    );
+
+    // The reference has no validation split to measure.
+    let e = eval(
+        &reference,
+        &reference,
+        Some(Split::Validation),
+        None,
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: no phrases to measure (the validation split is empty)",
+            reference.display()
+        )
+    );
+
+    // Music files cannot be cut like an imported reference.
+    let imported = dir.path().join("imported");
+    let array = fixture("dataset/musegan_small.npy");
+    data::import_musegan(&array, &imported, None, &NoProgress).unwrap();
+    let e = eval(&chorale(), &imported, None, None, &NoProgress).unwrap_err();
+    assert!(matches!(e, Error::ImportedReference { .. }), "{e}");
+}
