@@ -12,6 +12,7 @@
 //! - [`sample`]: the family's [`crate::sample::Sampler`] (binarizations, pieces, latent walks);
 //! - `legacy`: migration of runs written before the family layout.
 
+mod blocks;
 pub mod config;
 mod legacy;
 pub mod nets;

@@ -31,8 +31,8 @@
 
 use tch::{nn, Tensor};
 
+use super::blocks::{Dims, Private};
 use super::config::{BinaryMuseGanConfig, GeneratorKind, LatentStructure};
-use super::nets::{Dims, Private};
 use crate::nn::stack::{Act, Block, Stack};
 use crate::nn::LayerSummary;
 use crate::Error;
