@@ -420,7 +420,7 @@ mod tests {
 
     fn config() -> RunConfig {
         let mut model = toml::Table::new();
-        model.insert("family".into(), "bmusegan".into());
+        model.insert("family".into(), "some-family".into());
         model.insert("n_critic".into(), 5.into());
         RunConfig {
             seed: 1,
@@ -444,7 +444,7 @@ mod tests {
         let c = config();
         let back: RunConfig = toml::from_str(&c.to_toml().unwrap()).unwrap();
         assert_eq!(back, c);
-        assert_eq!(back.family().unwrap(), "bmusegan");
+        assert_eq!(back.family().unwrap(), "some-family");
         assert!(!back.family_section().contains_key("family"));
     }
 

@@ -16,8 +16,7 @@ use serde::Deserialize;
 use tch::Tensor;
 
 use super::config::BinaryMuseGanConfig;
-use super::settings::{Loss, OutputBias, Settings, Strategy, Warmup};
-use super::train::{stage_at, Stage};
+use super::settings::{stage_at, Loss, OutputBias, Settings, Stage, Strategy, Warmup};
 use crate::engine::optim::AdamConfig;
 use crate::engine::{checkpoint, Music, RunConfig, CHECKPOINTS_DIR, CONFIG_FILE};
 use crate::engine::{DATA_METRICS_FILE, WEIGHTS_FILE};

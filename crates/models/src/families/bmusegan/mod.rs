@@ -33,8 +33,8 @@ pub use config::{
 pub use legacy::migrate;
 pub use nets::{binary_neuron, chroma_feature, onset_feature, Discriminator, Generator, Refiner};
 pub use sample::GanSampler;
-pub use settings::{Loss, OutputBias, Settings, Strategy, Warmup};
-pub use train::{stage_at, Gan, GanStep, Losses, Stage};
+pub use settings::{stage_at, Loss, OutputBias, Settings, Stage, Strategy, Warmup};
+pub use train::{Gan, GanStep, Losses};
 
 use super::{Family, Preset};
 use crate::engine::{Music, RunConfig, TrainStep};

@@ -38,7 +38,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::config::{BinaryMuseGanConfig, GeneratorKind};
 use super::nets::{roll_dims, Generator, Refiner};
-use super::train::Stage;
+use super::settings::Stage;
 
 use crate::engine::{checkpoint, Music};
 use crate::sample::{

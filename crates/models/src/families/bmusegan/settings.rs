@@ -244,6 +244,56 @@ impl Settings {
     }
 }
 
+/// What the generator side is learning at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Stage 1: G and D, no refiner.
+    Pretrain,
+    /// Stage 2 of `two-stage` (refiner only) or `joint` (G and refiner).
+    Refine,
+    /// `end-to-end`: G, refiner and D from the start.
+    EndToEnd,
+}
+
+impl Stage {
+    /// The stage's name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Pretrain => "pretrain",
+            Stage::Refine => "refine",
+            Stage::EndToEnd => "end-to-end",
+        }
+    }
+
+    /// A number for checkpoints.
+    pub(crate) fn index(self) -> i64 {
+        match self {
+            Stage::Pretrain => 0,
+            Stage::Refine => 1,
+            Stage::EndToEnd => 2,
+        }
+    }
+
+    /// The stage of a checkpoint's number.
+    pub(crate) fn of_index(index: i64) -> Option<Self> {
+        [Stage::Pretrain, Stage::Refine, Stage::EndToEnd]
+            .into_iter()
+            .find(|s| s.index() == index)
+    }
+}
+
+/// The stage of generator step `step` (0-based) of a run whose stage 1 has `steps`, and the
+/// generator steps already done in that stage.
+pub fn stage_at(settings: &Settings, steps: u64, step: u64) -> (Stage, u64) {
+    if settings.strategy == Strategy::EndToEnd {
+        (Stage::EndToEnd, step)
+    } else if settings.has_refiner_stage() && step >= steps {
+        (Stage::Refine, step - steps)
+    } else {
+        (Stage::Pretrain, step)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
