@@ -10,8 +10,6 @@ use museroll_core::venv;
 use museroll_core::{Pitch, Resolution};
 use std::path::{Path, PathBuf};
 
-/// Where setup.sh's venv keeps music21's Bach chorales, the inputs of a build that names none.
-
 /// A dataset build as a front end asks for it: inputs, output, and the settings in layers (the
 /// defaults, an optional settings file, then single settings, each `None` leaving the layer
 /// below in place; the flags of `museroll data build`).

@@ -6,8 +6,6 @@ use museroll_core::venv;
 use museroll_core::{Multitrack, Resolution};
 use std::path::{Path, PathBuf};
 
-/// Where setup.sh's venv keeps pretty_midi's General MIDI SoundFont, the default one.
-
 /// One file to play: what `museroll render` is asked.
 #[derive(Clone, Debug)]
 pub struct RenderRequest {
