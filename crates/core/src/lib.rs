@@ -6,11 +6,14 @@
 //! - [`plot`]: piano-roll pictures; [`chart`]: line charts of training curves;
 //! - [`io`]: reading and writing any supported file by its extension;
 //! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
-//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus.
+//! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus;
+//! - [`evaluation`]: judging sets of phrases beyond metric means (voice leading, Yang & Lerch,
+//!   memorization and diversity, bootstrap confidence intervals).
 
 pub mod chart;
 pub mod dataset;
 pub mod error;
+pub mod evaluation;
 pub mod gm;
 pub mod io;
 pub mod metrics;
