@@ -16,6 +16,7 @@
 //! gap is one note).
 
 pub mod voice_leading;
+pub mod yang_lerch;
 
 use crate::error::{Error, Result};
 use crate::metrics::{Cell, PhraseView};
