@@ -15,6 +15,7 @@
 //! phrase, bar lines included (a tensor has no onset plane, so a pitch struck again without a
 //! gap is one note).
 
+pub mod bootstrap;
 pub mod memorization;
 pub mod voice_leading;
 pub mod yang_lerch;
