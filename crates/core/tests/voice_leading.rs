@@ -167,8 +167,12 @@ fn compound_fifths_and_unison_octaves_count_hidden_and_contrary_do_not() {
     );
     let total = VoiceLeadingCounts::total(phrases.iter().map(|p| &p.counts));
     assert_eq!((total.phrases, total.moves), (4, 5));
-    // 2 parallels in 5 moves
-    assert!((total.parallels_per_100_moves() - 40.0).abs() < 1e-12);
+    // 2 parallels and 2 antiparallels in 5 moves
+    let rates = total.rates();
+    assert!((rates.parallels_per_100_moves - 40.0).abs() < 1e-12);
+    assert!((rates.antiparallels_per_100_moves - 40.0).abs() < 1e-12);
+    let json = serde_json::to_value(rates).unwrap();
+    assert!(json["chord_tone_ratio"].is_null()); // no step with four voices
 }
 
 #[test]

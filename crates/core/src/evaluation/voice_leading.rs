@@ -369,6 +369,47 @@ impl VoiceLeadingCounts {
     pub fn in_scale_ratio(&self) -> f64 {
         ratio(self.in_scale_notes, self.keyed_notes)
     }
+
+    /// Every rate at once, for a report.
+    pub fn rates(&self) -> VoiceLeadingRates {
+        VoiceLeadingRates {
+            parallels_per_100_moves: self.parallels_per_100_moves(),
+            antiparallels_per_100_moves: 100.0 * ratio(self.antiparallel, self.moves),
+            chord_tone_ratio: self.chord_tone_ratio(),
+            all_voices_ratio: self.all_voices_ratio(),
+            phrases_all_voices_ratio: self.phrases_all_voices_ratio(),
+            crossing_ratio: self.crossing_ratio(),
+            overlap_ratio: self.overlap_ratio(),
+            spacing_ratio: self.spacing_ratio(),
+            out_of_range_ratio: self.out_of_range_ratio(),
+            in_scale_ratio: self.in_scale_ratio(),
+        }
+    }
+}
+
+/// The rates of [`VoiceLeadingCounts`] (NaN, `null` in JSON, where nothing was measured).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct VoiceLeadingRates {
+    /// [`VoiceLeadingCounts::parallels_per_100_moves`].
+    pub parallels_per_100_moves: f64,
+    /// Fifths and octaves by contrary motion per 100 moves.
+    pub antiparallels_per_100_moves: f64,
+    /// [`VoiceLeadingCounts::chord_tone_ratio`].
+    pub chord_tone_ratio: f64,
+    /// [`VoiceLeadingCounts::all_voices_ratio`].
+    pub all_voices_ratio: f64,
+    /// [`VoiceLeadingCounts::phrases_all_voices_ratio`].
+    pub phrases_all_voices_ratio: f64,
+    /// [`VoiceLeadingCounts::crossing_ratio`].
+    pub crossing_ratio: f64,
+    /// [`VoiceLeadingCounts::overlap_ratio`].
+    pub overlap_ratio: f64,
+    /// [`VoiceLeadingCounts::spacing_ratio`].
+    pub spacing_ratio: f64,
+    /// [`VoiceLeadingCounts::out_of_range_ratio`], per voice.
+    pub out_of_range_ratio: [f64; 4],
+    /// [`VoiceLeadingCounts::in_scale_ratio`].
+    pub in_scale_ratio: f64,
 }
 
 /// The voice-leading counts of one phrase and its estimated key.
