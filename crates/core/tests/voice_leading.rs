@@ -319,3 +319,46 @@ fn a_silent_phrase_has_no_key_and_bad_inputs_are_refused() {
         .to_string()
         .contains("drum"));
 }
+
+#[test]
+fn matches_the_numpy_reference() {
+    // random four-voice phrases and their counts by an independent NumPy implementation
+    // (fixtures/voice_leading/make_reference.py)
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/voice_leading/reference.json"
+    );
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let sh = &reference["shape"];
+    let n = |key: &str| sh[key].as_u64().unwrap() as usize;
+    let shape = PhraseShape {
+        samples: n("samples"),
+        tracks: n("tracks"),
+        bars: n("bars"),
+        steps_per_bar: n("steps_per_bar"),
+        pitches: n("pitches"),
+        lowest_pitch: Pitch::new(n("lowest_pitch") as u8).unwrap(),
+        resolution: Resolution::new(n("resolution") as u32).unwrap(),
+    };
+    let mut cells = vec![0u8; shape.cells().unwrap()];
+    for i in reference["active"].as_array().unwrap() {
+        cells[i.as_u64().unwrap() as usize] = 1;
+    }
+    let view = PhraseView::new(&cells, shape, &[false; 4]).unwrap();
+    let phrases = voice_leading(&view).unwrap();
+    let want = reference["phrases"].as_array().unwrap();
+    assert_eq!(phrases.len(), want.len());
+    for (i, (got, want)) in phrases.iter().zip(want).enumerate() {
+        assert_eq!(
+            serde_json::to_value(got.key).unwrap(),
+            want["key"],
+            "phrase {i}"
+        );
+        assert_eq!(
+            serde_json::to_value(&got.counts).unwrap(),
+            want["counts"],
+            "phrase {i}"
+        );
+    }
+}
