@@ -11,11 +11,14 @@
 //! - [`rng`]: the one seeded generator (SplitMix64) for shuffles, draws and latents;
 //! - [`staging`]: outputs written so that readers never see half of them (staged directories,
 //!   atomic files);
-//! - [`venv`]: the data the project's Python venv carries (music21's corpus, a GM SoundFont).
+//! - [`venv`]: the data the project's Python venv carries (music21's corpus, a GM SoundFont);
+//! - [`evaluation`]: judging sets of phrases beyond metric means (voice leading, Yang & Lerch,
+//!   memorization and diversity, bootstrap confidence intervals).
 
 pub mod chart;
 pub mod dataset;
 pub mod error;
+pub mod evaluation;
 pub mod gm;
 pub mod io;
 pub mod metrics;

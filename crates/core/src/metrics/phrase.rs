@@ -215,6 +215,11 @@ impl<'a, C: Cell> PhraseView<'a, C> {
         self.is_drum
     }
 
+    /// All the cells, laid out as [`PhraseShape`] says.
+    pub fn data(&self) -> &'a [C] {
+        self.data
+    }
+
     /// The cells of one sample, `[track][bar][step][pitch]`.
     pub(super) fn sample(&self, s: usize) -> &'a [C] {
         let len = self.data.len() / self.shape.samples.max(1);
