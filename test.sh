@@ -4,9 +4,9 @@
 # the whole workspace's tests. Exits non-zero on the first failure; ends with cargo test's summary
 # lines and the time of each phase.
 #
-# Profiles: the libtorch crates (models, cli) are checked and tested in the release profile that
-# setup.sh has just built, because torch-sys compiles libtorch's C++ bindings once per profile
-# (minutes). museroll-core and museroll-app, which do not link libtorch, are tested in the dev
+# Profiles: the libtorch crates (models, app-models, cli) are checked and tested in the release
+# profile that setup.sh has just built, because torch-sys compiles libtorch's C++ bindings once
+# per profile (minutes). museroll-core and museroll-app, which do not link libtorch, are tested in the dev
 # profile: they build quickly and keep integer-overflow checks on, so the hostile-input tests catch
 # overflows.
 set -euo pipefail
@@ -54,5 +54,7 @@ phase() {
 phase "fmt" cargo fmt --all --check
 phase "setup" ./setup.sh
 phase "clippy" cargo clippy --release --locked --workspace --all-targets -- -D warnings
-phase "test core, app (dev)" cargo test --locked --workspace --exclude museroll-models --exclude museroll-cli
-phase "test models, cli (release)" cargo test --release --locked -p museroll-models -p museroll-cli
+phase "test core, app (dev)" cargo test --locked --workspace --exclude museroll-models \
+    --exclude museroll-app-models --exclude museroll-cli
+phase "test models, app-models, cli (release)" cargo test --release --locked -p museroll-models \
+    -p museroll-app-models -p museroll-cli

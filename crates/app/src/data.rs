@@ -5,6 +5,9 @@ use museroll_core::dataset::{
     self, BuildOptions, BuildReport, Dataset, ImportOptions, Layout, Manifest, Progress, Split,
     Windows,
 };
+use museroll_core::evaluation::voice_leading::{
+    voice_leading, VoiceLeadingCounts, VoiceLeadingRates,
+};
 use museroll_core::metrics::{markdown_table, MetricsConfig, MetricsReport};
 use museroll_core::venv;
 use museroll_core::{Pitch, Resolution};
@@ -170,18 +173,71 @@ pub fn stats(dir: &Path, split: Option<Split>, metrics: Option<&Path>) -> Result
     let ds = Dataset::open(dir)?;
     require_phrases(&ds, split, dir)?;
     let report = dataset::dataset_metrics(&ds, split, &metrics_config(metrics)?)?;
-    Ok(MetricsTable::new(ds.manifest(), vec![("dataset", report)]))
+    MetricsTable::new(ds.manifest(), vec![("dataset", report)]).with_voice_leading(&[(&ds, split)])
 }
 
+/// Whether phrases of `manifest` are four-voice chorale textures (four tracks, no drums): the
+/// ones voice-leading rules apply to.
+fn is_four_voice(manifest: &Manifest) -> bool {
+    manifest.tracks.len() == 4 && manifest.tracks.iter().all(|t| !t.is_drum)
+}
+
+/// The voice-leading counts of `dataset`'s `split` (`None`: every phrase), summed over its
+/// phrases.
+fn voice_leading_of(dataset: &Dataset, split: Option<Split>) -> Result<VoiceLeadingCounts> {
+    let indices = dataset.indices(split);
+    let mut total = VoiceLeadingCounts::default();
+    for chunk in dataset.chunks(&indices, VOICE_LEADING_CHUNK) {
+        for phrase in voice_leading(&chunk?.view()?)? {
+            total.add(&phrase.counts);
+        }
+    }
+    Ok(total)
+}
+
+/// Phrases checked for voice leading at once (a few MB of cells).
+const VOICE_LEADING_CHUNK: usize = 256;
+
 /// Metric reports side by side, with the tracks they are broken down by: what `data stats` and
-/// `eval` show.
+/// `eval` show. For four-voice phrases (SATB chorales) also the voice-leading rates of each
+/// column (see `museroll_core::evaluation::voice_leading` for the rules).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricsTable {
     /// The track names, in the datasets' order.
     pub tracks: Vec<String>,
     /// The columns: a name and its report.
     pub columns: Vec<(&'static str, MetricsReport)>,
+    /// The columns' voice-leading rates, in the same order; empty unless the phrases are four
+    /// voices.
+    pub voice_leading: Vec<VoiceLeadingRates>,
 }
+
+/// A row of the voice-leading table: its label and how to read it off the rates.
+type Row = (&'static str, fn(&VoiceLeadingRates) -> f64);
+
+/// The rows of the voice-leading table.
+const VOICE_LEADING_ROWS: [Row; 12] = [
+    ("phrases with all four voices sounding", |r| {
+        r.phrases_all_voices_ratio
+    }),
+    ("steps with all four voices sounding", |r| {
+        r.all_voices_ratio
+    }),
+    ("chord-tone ratio (of those steps)", |r| r.chord_tone_ratio),
+    ("parallel 5ths/8ves per 100 moves", |r| {
+        r.parallels_per_100_moves
+    }),
+    ("contrary 5ths/8ves per 100 moves", |r| {
+        r.antiparallels_per_100_moves
+    }),
+    ("voice crossing (of steps)", |r| r.crossing_ratio),
+    ("voice overlap (of moves)", |r| r.overlap_ratio),
+    ("spacing over an octave (of steps)", |r| r.spacing_ratio),
+    ("soprano out of range", |r| r.out_of_range_ratio[0]),
+    ("alto out of range", |r| r.out_of_range_ratio[1]),
+    ("tenor out of range", |r| r.out_of_range_ratio[2]),
+    ("bass out of range", |r| r.out_of_range_ratio[3]),
+];
 
 impl MetricsTable {
     /// The table of `columns`, broken down by `manifest`'s tracks.
@@ -189,24 +245,76 @@ impl MetricsTable {
         MetricsTable {
             tracks: manifest.tracks.iter().map(|t| t.name.clone()).collect(),
             columns,
+            voice_leading: Vec::new(),
         }
     }
 
-    /// The table in Markdown: aggregate metrics, then one section per track.
+    /// Adds the voice-leading rates of each column's phrases (`datasets`, in the columns'
+    /// order) when they are four voices.
+    pub(crate) fn with_voice_leading(
+        mut self,
+        datasets: &[(&Dataset, Option<Split>)],
+    ) -> Result<Self> {
+        if datasets.iter().all(|(ds, _)| is_four_voice(ds.manifest())) {
+            self.voice_leading = datasets
+                .iter()
+                .map(|(ds, split)| Ok(voice_leading_of(ds, *split)?.rates()))
+                .collect::<Result<_>>()?;
+        }
+        Ok(self)
+    }
+
+    /// The table in Markdown: aggregate metrics, then one section per track, then voice leading.
     pub fn markdown(&self) -> String {
         let columns: Vec<(&str, &MetricsReport)> =
             self.columns.iter().map(|(name, r)| (*name, r)).collect();
-        markdown_table(&columns, &self.tracks)
+        let mut text = markdown_table(&columns, &self.tracks);
+        if !self.voice_leading.is_empty() {
+            text.push_str("\n## Voice leading (soprano, alto, tenor, bass)\n\n| |");
+            for (name, _) in &self.columns {
+                text.push_str(&format!(" {name} |"));
+            }
+            text.push_str("\n|---|");
+            text.push_str(&"---:|".repeat(self.columns.len()));
+            text.push('\n');
+            for (label, value) in VOICE_LEADING_ROWS {
+                text.push_str(&format!("| {label} |"));
+                for rates in &self.voice_leading {
+                    text.push_str(&format!(" {:.3} |", value(rates)));
+                }
+                text.push('\n');
+            }
+            let in_scale: Vec<String> = self
+                .voice_leading
+                .iter()
+                .map(|r| format!("{:.3}", r.in_scale_ratio))
+                .collect();
+            text.push_str(&format!(
+                "| notes in the key's scale (Krumhansl–Schmuckler key per phrase) | {} |\n",
+                in_scale.join(" | ")
+            ));
+        }
+        text
     }
 
-    /// The full reports as pretty JSON: `{"tracks": […], "reports": {column: report…}}`.
+    /// The full reports as pretty JSON: `{"tracks": […], "reports": {column: report…},
+    /// "voice_leading": {column: rates…}}` (voice leading only for four voices).
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let reports = self
             .columns
             .iter()
             .map(|(name, report)| Ok((name.to_string(), serde_json::to_value(report)?)))
             .collect::<Result<serde_json::Map<_, _>>>()?;
-        let value = serde_json::json!({ "tracks": self.tracks, "reports": reports });
+        let mut value = serde_json::json!({ "tracks": self.tracks, "reports": reports });
+        if !self.voice_leading.is_empty() {
+            let rates = self
+                .columns
+                .iter()
+                .zip(&self.voice_leading)
+                .map(|((name, _), rates)| Ok((name.to_string(), serde_json::to_value(rates)?)))
+                .collect::<Result<serde_json::Map<_, _>>>()?;
+            value["voice_leading"] = serde_json::Value::Object(rates);
+        }
         Ok(serde_json::to_vec_pretty(&value)?)
     }
 }

@@ -56,10 +56,11 @@ pub fn eval(
     require_phrases(&samples_ds, None, samples)?;
     check_comparable(samples_ds.manifest(), reference.manifest(), samples)?;
     let sample_report = dataset::dataset_metrics(&samples_ds, None, &config)?;
-    Ok(MetricsTable::new(
+    MetricsTable::new(
         reference.manifest(),
         vec![("training data", data_report), ("samples", sample_report)],
-    ))
+    )
+    .with_voice_leading(&[(&reference, split), (&samples_ds, None)])
 }
 
 /// Refuses samples (`ours`, from `samples`) whose phrases have another shape than the

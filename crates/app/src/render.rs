@@ -65,7 +65,7 @@ pub fn soundfont(path: Option<&Path>) -> Result<(SoundFont, PathBuf)> {
 
 /// Plays each multitrack (read from its input file) into its WAV file, all together (the
 /// library synthesizes every distinct note once, in parallel). Errors name their file.
-pub fn render_to(
+fn render_to(
     jobs: &[(&Multitrack, &Path, &Path)],
     soundfont: &SoundFont,
     soundfont_path: &Path,

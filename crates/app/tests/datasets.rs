@@ -211,3 +211,72 @@ fn eval_compares_like_with_like_only() {
     let e = eval(&chorale(), &imported, None, None, &NoProgress).unwrap_err();
     assert!(matches!(e, Error::ImportedReference { .. }), "{e}");
 }
+
+/// Four-voice datasets get the voice-leading table: Bach's own chorale is nearly free of
+/// parallel fifths and octaves and mostly in chords, and the same chorale with its alto moved up
+/// by a fifth (parallel fifths wherever it moved in octaves or unisons with another voice, notes
+/// off the chords, the alto above the soprano) is measured as worse; a table of other phrases has no voice-leading part.
+#[test]
+fn four_voice_tables_judge_voice_leading() {
+    let dir = tempfile::tempdir().unwrap();
+    let bach = data::build(&satb(&[chorale()], &dir.path().join("bach")), &NoProgress).unwrap();
+    let table = data::stats(&bach.dir, None, None).unwrap();
+    assert_eq!(table.voice_leading.len(), 1);
+    let rates = table.voice_leading[0];
+    assert!(rates.chord_tone_ratio > 0.7, "{rates:?}");
+    assert!(rates.parallels_per_100_moves < 2.0, "{rates:?}");
+    assert_eq!(rates.phrases_all_voices_ratio, 1.0);
+    let text = table.markdown();
+    assert!(
+        text.contains("## Voice leading (soprano, alto, tenor, bass)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "| chord-tone ratio (of those steps) | {:.3} |",
+            rates.chord_tone_ratio
+        )),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&table.to_json().unwrap()).unwrap();
+    assert_eq!(
+        json["voice_leading"]["dataset"]["chord_tone_ratio"].as_f64(),
+        Some(rates.chord_tone_ratio)
+    );
+
+    // The alto a fifth up: a different texture, measured as worse.
+    let (mut song, _) = museroll_core::io::read_file(&chorale(), &Default::default()).unwrap();
+    let alto = song
+        .tracks
+        .iter_mut()
+        .find(|t| t.name.to_lowercase().contains("alto"))
+        .expect("the chorale has an alto part");
+    alto.roll.transpose(7);
+    let moved_file = dir.path().join("moved.mid");
+    museroll_core::io::write_file(&song, &moved_file).unwrap();
+    let moved = data::build(&satb(&[moved_file], &dir.path().join("moved")), &NoProgress).unwrap();
+    let worse = data::stats(&moved.dir, None, None).unwrap().voice_leading[0];
+    assert!(
+        worse.chord_tone_ratio < rates.chord_tone_ratio,
+        "{worse:?} vs {rates:?}"
+    );
+    assert!(
+        worse.parallels_per_100_moves > rates.parallels_per_100_moves + 1.0,
+        "{worse:?}"
+    );
+    // A fifth up, the alto lies above the soprano most of the time.
+    assert!(
+        worse.crossing_ratio > rates.crossing_ratio + 0.3,
+        "{worse:?}"
+    );
+
+    // The voices merged into one track: no voice-leading table.
+    let piano = BuildRequest {
+        tracks: Some("piano".into()),
+        ..satb(&[chorale()], &dir.path().join("piano"))
+    };
+    let piano = data::build(&piano, &NoProgress).unwrap();
+    let table = data::stats(&piano.dir, None, None).unwrap();
+    assert!(table.voice_leading.is_empty());
+    assert!(!table.markdown().contains("Voice leading"));
+}

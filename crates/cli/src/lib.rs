@@ -108,10 +108,40 @@ fn parse_resolution(s: &str) -> std::result::Result<Resolution, String> {
 }
 
 /// Parses the command line and runs it: the commands without a neural network here, the neural
-/// ones by `neural` (each program passes its own). Errors are printed as one line after
-/// `museroll: `, with exit code 1.
+/// ones by `neural`. Errors are printed as one line after `museroll: `, with exit code 1.
 pub fn main(neural: impl FnOnce(neural::Neural) -> Result<()>) -> ExitCode {
-    match run(Cli::parse().command, neural) {
+    let cli = match parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    exit(run(cli.command, neural))
+}
+
+/// The command line, or the exit: help and version print as clap writes them; any other
+/// problem with the arguments is one line (`museroll: invalid value 'x' for '--binarize …':
+/// unknown binarization 'x' (expected ht, bs or refiner)`) and exit code 1, like every other bad
+/// input.
+///
+/// # Errors
+/// The exit code when the program is to end.
+pub fn parse<P: Parser>() -> std::result::Result<P, ExitCode> {
+    use clap::error::ErrorKind;
+    P::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        _ => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            eprintln!("museroll: {}", line.strip_prefix("error: ").unwrap_or(line));
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// The exit code of a command's result, its error printed as one line after `museroll: `.
+pub fn exit(result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("museroll: {error:#}");

@@ -1,7 +1,7 @@
 //! `museroll`: the command-line program. It parses every command, runs those without a neural
-//! network itself (the work lives in `museroll-app`), and hands `train`, `generate` and `model` to
-//! `museroll-torch`, the program next to it that links libtorch. Loading libtorch and its CUDA
-//! libraries takes most of a second, which `museroll info` should not pay.
+//! network itself (the work lives in `museroll-app`), and hands `train`, `generate`, `model` and
+//! `migrate` to `museroll-torch`, the program next to it that links libtorch. Loading libtorch
+//! and its CUDA libraries takes most of a second, which `museroll info` should not pay.
 
 use anyhow::{bail, Context, Result};
 use std::process::ExitCode;
@@ -23,7 +23,7 @@ fn run_torch() -> Result<()> {
     command.args(args);
     let error = start(&mut command, argv0);
     bail!(
-        "{}: {error}; train, generate and model run in this program, installed next to museroll \
+        "{}: {error}; train, generate, model and migrate run in this program, installed next to museroll \
          (cargo build --release builds both)",
         program.display()
     )

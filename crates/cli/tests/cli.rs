@@ -670,7 +670,7 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
     assert_clean_failure(
         &tiny(&["--strategy", "sideways"]),
         "sideways",
-        "unknown variant",
+        "unknown strategy 'sideways' (expected two-stage, joint or end-to-end)",
     );
     assert_clean_failure(&tiny(&["--batch", "1"]), "batch 1", "not in 2..=");
     assert_clean_failure(
@@ -909,18 +909,35 @@ fn neural_commands_need_museroll_torch_next_to_museroll() {
     std::fs::copy(env!("CARGO_BIN_EXE_museroll"), &alone).unwrap();
     let museroll = |args: &[&str]| Command::new(&alone).args(args).output().unwrap();
 
-    // The whole command line is museroll's own: the neural commands' help needs no libtorch.
-    let help = museroll(&["train", "--help"]);
+    // museroll lists the neural commands; their grammar (and help) is museroll-torch's.
+    let help = museroll(&["--help"]);
     assert!(help.status.success(), "{help:?}");
-    assert!(String::from_utf8_lossy(&help.stdout).contains("--refiner-steps"));
-    let bad = museroll(&["generate", "--no-such-flag"]);
-    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let text = String::from_utf8_lossy(&help.stdout).to_string();
+    for command in ["train", "generate", "model", "migrate"] {
+        assert!(
+            text.contains(&format!("  {command} ")),
+            "{command} missing: {text}"
+        );
+    }
 
     // Running one names the missing program.
     let torch = dir.path().join("museroll-torch");
+    for args in [&["model", "--preset", "tiny"][..], &["train", "--help"]] {
+        assert_clean_failure(
+            &museroll(args),
+            &torch.display().to_string(),
+            "No such file",
+        );
+    }
+    // Through museroll, a neural command's arguments are museroll-torch's, typed by the
+    // libraries' choices, and a bad one is one line.
+    let out = run(&["generate", "--run", "r", "--out", "o", "--binarize", "soft"]);
     assert_clean_failure(
-        &museroll(&["model", "--preset", "tiny"]),
-        &torch.display().to_string(),
-        "No such file",
+        &out,
+        "soft",
+        "unknown binarization 'soft' (expected ht, bs or refiner)",
     );
+    let out = run(&["train", "--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--refiner-steps"));
 }

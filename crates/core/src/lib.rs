@@ -7,6 +7,7 @@
 //! - [`io`]: reading and writing any supported file by its extension;
 //! - [`synth`]: audio from a SoundFont synthesizer, and WAV files;
 //! - [`dataset`]: training datasets of fixed-size phrases cut from a corpus;
+//! - [`phrase`]: generated phrases as multitracks, sample sheets and MIDI;
 //! - [`rng`]: the one seeded generator (SplitMix64) for shuffles, draws and latents;
 //! - [`staging`]: outputs written so that readers never see half of them (staged directories,
 //!   atomic files);
@@ -26,6 +27,7 @@ pub mod multitrack;
 pub mod musicxml;
 mod npy;
 pub mod npz;
+pub mod phrase;
 pub mod plot;
 mod reading;
 pub mod rng;

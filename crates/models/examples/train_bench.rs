@@ -12,8 +12,7 @@
 
 use std::time::Instant;
 
-use museroll_models::train::{Gan, Stage, TrainConfig};
-use museroll_models::BinaryMuseGanConfig;
+use museroll_models::families::bmusegan::{Gan, Settings, Stage};
 use tch::{Device, Kind, Tensor};
 
 /// Command-line options.
@@ -93,20 +92,20 @@ fn matmul_peak() -> (f64, f64) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let o = options()?;
     tch::set_num_threads(o.threads);
-    let mut model = BinaryMuseGanConfig::preset(&o.preset)?;
+    let (_, preset) = museroll_models::families::preset(&o.preset)?;
+    let mut settings = Settings::from_table((preset.section)()?)?;
     if let Some(d) = o.divisor {
-        model.width_divisor = d;
+        settings.networks.width_divisor = d;
     }
-    let mut config = TrainConfig::new(model, "unused".into());
-    config.batch = o
+    settings.n_critic = o.n_critic;
+    let batch = o
         .batch
         .unwrap_or(if o.preset == "bmusegan" { 16 } else { 32 });
-    config.n_critic = o.n_critic;
-    let mut gan = Gan::new(&config, Device::Cpu, Stage::Pretrain)?;
-    let [t, bars, steps, pitches] = config.model.sample_shape();
+    let mut gan = Gan::new(&settings, 0, batch, Device::Cpu, Stage::Pretrain)?;
+    let [t, bars, steps, pitches] = settings.networks.sample_shape();
     tch::manual_seed(1);
     let real = Tensor::rand(
-        [i64::from(config.batch), t, bars, steps, pitches],
+        [i64::from(batch), t, bars, steps, pitches],
         (Kind::Float, Device::Cpu),
     )
     .round();
@@ -122,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (peak, peak_median) = matmul_peak();
     println!(
         "museroll {} batch {} n_critic {} threads {}",
-        o.preset, config.batch, o.n_critic, o.threads
+        o.preset, batch, o.n_critic, o.threads
     );
     println!(
         "iteration: median {median:.1} ms, min {min:.1} ms ({} timed after {} warm-up)",
@@ -134,7 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{{\"preset\":\"{}\",\"batch\":{},\"n_critic\":{},\"threads\":{},\
              \"median_ms\":{median},\"min_ms\":{min},\"matmul_peak_gflops\":{peak},\
              \"matmul_median_gflops\":{peak_median}}}\n",
-            o.preset, config.batch, o.n_critic, o.threads
+            o.preset, batch, o.n_critic, o.threads
         );
         std::fs::write(path, json)?;
     }

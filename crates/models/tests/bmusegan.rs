@@ -2,8 +2,9 @@
 //! parameter counts, binary neurons and their straight-through gradients, the chroma and onset
 //! features on worked examples, errors for bad shapes.
 
+use museroll_models::families::bmusegan::summary;
 use museroll_models::{
-    binary_neuron, chroma_feature, gradient_penalty, onset_feature, summary, BinaryMuseGanConfig,
+    binary_neuron, chroma_feature, gradient_penalty, onset_feature, BinaryMuseGanConfig,
     BinaryNeuronKind, Discriminator, DiscriminatorVariant, Error, Generator, ModelSummary, Refiner,
 };
 use tch::{nn, Device, Kind, Tensor};
@@ -194,7 +195,7 @@ fn summary_lists_layers_with_shapes_and_serialises() {
     assert_eq!(back, s);
     let text = s.to_string();
     assert!(text.contains("generator parameters: 1580440"), "{text}");
-    assert!(text.ends_with("total parameters: 3812585"), "{text}");
+    assert!(text.ends_with("total parameters: 3812585\n"), "{text}");
 
     let no_refiner = BinaryMuseGanConfig {
         refiner: false,
@@ -427,7 +428,7 @@ fn the_width_divisor_narrows_hidden_layers_only() {
         ..quarter.clone()
     };
     let row = |cfg: &BinaryMuseGanConfig, network: &str, layer: &str| {
-        let s = museroll_models::summary(cfg).unwrap();
+        let s = summary(cfg).unwrap();
         let n = s
             .networks
             .iter()

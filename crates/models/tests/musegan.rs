@@ -2,9 +2,9 @@
 //! parameter counts worked from the layer tables, variable layouts, the latent split that
 //! `forward_long_t` documents, gradients.
 
+use museroll_models::families::bmusegan::summary;
 use museroll_models::{
-    summary, BinaryMuseGanConfig, Discriminator, Error, Generator, GeneratorKind, LatentStructure,
-    Refiner,
+    BinaryMuseGanConfig, Discriminator, Error, Generator, GeneratorKind, LatentStructure, Refiner,
 };
 use tch::{nn, Device, Kind, Tensor};
 

@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use museroll_core::dataset::{self, BuildOptions, NoProgress, Windows};
+use museroll_core::dataset::{self, BuildOptions, Manifest, NoProgress, Windows};
 use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
-use museroll_models::checkpoint;
-use museroll_models::train::{
-    Observer, Outcome, OutputBias, StepReport, Strategy, TrainConfig, Trainer,
-};
+use museroll_models::engine::{checkpoint, Observer, Outcome, RunConfig, StepReport, Trainer};
+use museroll_models::families::bmusegan::{OutputBias, Settings, Strategy};
+use museroll_models::families::{create_run, resume_run};
 use museroll_models::BinaryMuseGanConfig;
 use tch::Device;
 
@@ -82,14 +81,22 @@ fn tiny_dataset(dir: &Path) -> PathBuf {
     data
 }
 
-fn config(data: PathBuf, strategy: Strategy) -> TrainConfig {
-    let mut c = TrainConfig::new(BinaryMuseGanConfig::tiny(), data);
-    c.strategy = strategy;
+/// The tiny model's settings for `strategy`: 2 critic steps, 2 refiner steps, the slope raised
+/// every step.
+fn settings(strategy: Strategy) -> Settings {
+    let mut s = Settings::new(BinaryMuseGanConfig::tiny());
+    s.strategy = strategy;
+    s.n_critic = 2;
+    s.refiner_steps = 2;
+    s.slope_every = 1;
+    s
+}
+
+fn with_settings(data: PathBuf, settings: &Settings) -> RunConfig {
+    let manifest = Manifest::read(&data).unwrap();
+    let mut c = RunConfig::new(settings.to_table().unwrap(), data, &manifest);
     c.batch = 4;
-    c.n_critic = 2;
     c.steps = 3;
-    c.refiner_steps = 2;
-    c.slope_every = 1;
     c.log_every = 1;
     c.eval_every = 2;
     c.sample_every = 2;
@@ -98,6 +105,10 @@ fn config(data: PathBuf, strategy: Strategy) -> TrainConfig {
     c.eval_samples = 8;
     c.sample_count = 4;
     c
+}
+
+fn config(data: PathBuf, strategy: Strategy) -> RunConfig {
+    with_settings(data, &settings(strategy))
 }
 
 /// Records the steps; raises `stop` after step `stop_after`.
@@ -113,7 +124,7 @@ impl Observer for Recorder<'_> {
         if Some(report.step) == self.stop_after {
             self.stop.store(true, Ordering::Relaxed);
         }
-        self.steps.push(*report);
+        self.steps.push(report.clone());
     }
     fn message(&mut self, _: &str) {}
 }
@@ -150,24 +161,26 @@ fn every_strategy_trains_and_writes_its_run_directory() {
         (Strategy::EndToEnd, vec!["end-to-end"]),
     ] {
         let out = dir.path().join(format!("{strategy:?}"));
-        let mut trainer =
-            Trainer::create(config(data.clone(), strategy), &out, Device::Cpu).unwrap();
+        let mut trainer = create_run(config(data.clone(), strategy), &out, Device::Cpu).unwrap();
         let (outcome, steps) = run(&mut trainer, None);
         assert_eq!(outcome, Outcome::Finished);
         let total = if strategy == Strategy::EndToEnd { 3 } else { 5 };
         assert_eq!(steps.len(), total);
         for s in &steps {
-            let l = s.losses;
+            let l = &s.losses;
+            let keys: Vec<&str> = l.values.iter().map(|(k, _)| *k).collect();
+            assert_eq!(keys, ["d_loss", "g_loss", "gp", "wasserstein", "slope"]);
             assert!(
-                [l.d_loss, l.g_loss, l.gp, l.wasserstein]
-                    .iter()
-                    .all(|v| v.is_finite()),
+                l.values.iter().all(|(_, v)| v.is_finite()),
                 "{strategy:?}: {l:?}"
             );
-            assert!(l.gp >= 0.0);
+            assert!(l.get("gp").unwrap() >= 0.0);
         }
         // Slope annealing: × 1.1 per refiner step (slope_every 1).
-        let slopes: Vec<f64> = steps.iter().map(|s| s.slope).collect();
+        let slopes: Vec<f64> = steps
+            .iter()
+            .map(|s| s.losses.get("slope").unwrap())
+            .collect();
         if strategy == Strategy::EndToEnd {
             assert!((slopes[2] - 1.21).abs() < 1e-12, "{slopes:?}");
         } else {
@@ -245,8 +258,14 @@ fn every_strategy_trains_and_writes_its_run_directory() {
                 .collect::<Vec<_>>()
         );
         assert!(weights.keys().all(|k| !k.starts_with("optimizer.")));
-        let config_text = std::fs::read_to_string(out.join("config.toml")).unwrap();
-        let back: TrainConfig = toml::from_str(&config_text).unwrap();
+        // With the inference state a sampler needs: the last stage and slope.
+        let stage = weights["state.stage"].int64_value(&[]);
+        assert_eq!(stage, if total == 5 { 1 } else { 2 });
+        let slope = weights["state.slope"].double_value(&[]);
+        assert_eq!(slope, *slopes.last().unwrap());
+        let back = RunConfig::read(&out.join("config.toml")).unwrap();
+        assert_eq!(back.family().unwrap(), "bmusegan");
+        let back = Settings::from_table(back.family_section()).unwrap();
         assert_eq!(back.strategy, strategy);
     }
 }
@@ -296,11 +315,12 @@ fn a_new_run_starts_the_generator_at_the_data_density() {
         (OutputBias::DataDensity, expected),
         (OutputBias::Zero, [0.0, 0.0]),
     ] {
-        let mut c = config(data.clone(), Strategy::EndToEnd);
+        let mut s = settings(Strategy::EndToEnd);
+        s.output_bias = bias;
+        let mut c = with_settings(data.clone(), &s);
         c.steps = 1;
-        c.output_bias = bias;
         let out = dir.path().join(format!("{bias:?}"));
-        let mut trainer = Trainer::create(c, &out, Device::Cpu).unwrap();
+        let mut trainer = create_run(c, &out, Device::Cpu).unwrap();
         run(&mut trainer, None);
         let weights = tensors(&out.join("model.safetensors"));
         for (t, start) in starts.iter().enumerate() {
@@ -323,19 +343,19 @@ fn an_interrupted_and_resumed_run_equals_the_uninterrupted_run() {
     let config = config(data, Strategy::TwoStage);
 
     let straight = dir.path().join("straight");
-    let mut trainer = Trainer::create(config.clone(), &straight, Device::Cpu).unwrap();
+    let mut trainer = create_run(config.clone(), &straight, Device::Cpu).unwrap();
     assert_eq!(run(&mut trainer, None).0, Outcome::Finished);
 
     // Interrupted after step 1 (mid stage 1, between checkpoints) and after step 3 (at the
     // stage boundary), resumed each time.
     let broken = dir.path().join("broken");
-    let mut trainer = Trainer::create(config, &broken, Device::Cpu).unwrap();
+    let mut trainer = create_run(config, &broken, Device::Cpu).unwrap();
     assert_eq!(run(&mut trainer, Some(1)).0, Outcome::Interrupted(1));
     drop(trainer);
-    let mut trainer = Trainer::resume(&broken, Device::Cpu, |_| {}).unwrap();
+    let mut trainer = resume_run(&broken, Device::Cpu, |_| Ok(())).unwrap();
     assert_eq!(trainer.step(), 1);
     assert_eq!(run(&mut trainer, Some(3)).0, Outcome::Interrupted(3));
-    let mut trainer = Trainer::resume(&broken, Device::Cpu, |_| {}).unwrap();
+    let mut trainer = resume_run(&broken, Device::Cpu, |_| Ok(())).unwrap();
     let (outcome, steps) = run(&mut trainer, None);
     assert_eq!(outcome, Outcome::Finished);
     assert_eq!(steps.first().map(|s| s.step), Some(4));
@@ -370,34 +390,56 @@ fn bad_runs_are_refused_with_clear_messages() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_dataset(dir.path());
 
-    // A dataset of another shape.
+    // Networks of another shape than the data's.
     let mut c = config(data.clone(), Strategy::TwoStage);
-    c.model.pitches = 12;
-    c.model.pitch_layers.first = 1;
-    let err = Trainer::create(c, &dir.path().join("a"), Device::Cpu)
+    c.set("model.networks.pitches", "12").unwrap();
+    c.set("model.networks.pitch_layers.first", "1").unwrap();
+    let err = create_run(c, &dir.path().join("a"), Device::Cpu)
         .err()
         .unwrap()
         .to_string();
+    assert!(
+        err.contains(
+            "the dataset does not fit the model: its phrases are tracks × bars × steps × \
+             pitches [2, 2, 8, 24], the networks make [2, 2, 8, 12]"
+        ),
+        "{err}"
+    );
+    assert!(err.starts_with(&data.display().to_string()), "{err}");
+
+    // A dataset of another shape than the run's music.
+    let mut c = config(data.clone(), Strategy::TwoStage);
+    c.music.phrase.pitches = 12;
+    let err = Trainer::create(
+        c,
+        &dir.path().join("a2"),
+        dataset::Dataset::open(&data).unwrap(),
+        Box::new(NoStep),
+        Device::Cpu,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("the dataset does not fit the model"), "{err}");
     assert!(err.contains(&data.display().to_string()), "{err}");
 
     // A directory that already holds a run.
     let out = dir.path().join("b");
-    Trainer::create(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu).unwrap();
-    let err = Trainer::create(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu)
+    create_run(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu).unwrap();
+    let err = create_run(config(data.clone(), Strategy::TwoStage), &out, Device::Cpu)
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("already holds files"), "{err}");
 
     // Resuming something that is not a run; a corrupt checkpoint.
-    let err = Trainer::resume(&data, Device::Cpu, |_| {})
+    let err = resume_run(&data, Device::Cpu, |_| Ok(()))
         .err()
         .unwrap()
         .to_string();
     assert!(err.contains("is not a training run"), "{err}");
     std::fs::write(out.join("checkpoints/step-00000009.safetensors"), b"junk").unwrap();
-    let err = Trainer::resume(&out, Device::Cpu, |_| {})
+    let err = resume_run(&out, Device::Cpu, |_| Ok(()))
         .err()
         .unwrap()
         .to_string();
@@ -405,4 +447,45 @@ fn bad_runs_are_refused_with_clear_messages() {
         err.contains("step-00000009.safetensors: not a readable safetensors"),
         "{err}"
     );
+}
+
+/// A training step that is never run (the run is refused before).
+struct NoStep;
+
+impl museroll_models::engine::TrainStep for NoStep {
+    fn total_steps(&self) -> u64 {
+        1
+    }
+    fn step(
+        &mut self,
+        _: u64,
+        _: &mut dyn FnMut() -> Result<tch::Tensor, museroll_models::Error>,
+    ) -> Result<museroll_models::engine::StepLosses, museroll_models::Error> {
+        unreachable!("the run is refused before it starts")
+    }
+    fn fixed_samples(&self, _: usize) -> Result<Vec<u8>, museroll_models::Error> {
+        unreachable!("the run is refused before it starts")
+    }
+    fn phase(&self) -> &'static str {
+        "none"
+    }
+    fn state(&self) -> Vec<(String, tch::Tensor)> {
+        Vec::new()
+    }
+    fn restore(
+        &mut self,
+        _: &HashMap<String, tch::Tensor>,
+        _: u64,
+    ) -> Result<(), museroll_models::Error> {
+        Ok(())
+    }
+    fn weights(&self) -> Vec<(String, tch::Tensor)> {
+        Vec::new()
+    }
+    fn loss_panels(&self) -> Vec<museroll_models::engine::LossPanel> {
+        Vec::new()
+    }
+    fn describe(&self) -> String {
+        "nothing".into()
+    }
 }

@@ -1,52 +1,101 @@
-//! `museroll-torch`: the commands that run a neural network (`train`, `generate`, `model`), on
-//! libtorch. `museroll` parses the command line and hands these commands over (by exec), so only
-//! they pay for loading libtorch; given another command, this program runs it as `museroll` does.
+//! `museroll-torch`: the commands that run a neural network (`train`, `generate`, `model`,
+//! `migrate`), on libtorch. `museroll` names these commands and hands them over (by exec), so
+//! only they pay for loading libtorch. Their grammar lives here, typed by the model libraries'
+//! choices; the work is in `museroll-app-models`.
 
-use anyhow::{bail, Result};
-use museroll_app::render;
-use museroll_cli::emit;
-use museroll_cli::neural::{Compute, Neural};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use museroll_app_models::DeviceChoice;
+use museroll_cli::neural::{GENERATE_ABOUT, MIGRATE_ABOUT, MODEL_ABOUT, TRAIN_ABOUT};
+use museroll_cli::{emit, exit, parse};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod generate;
 mod train;
 
-fn main() -> ExitCode {
-    museroll_cli::main(run)
+/// The neural commands of `museroll`.
+#[derive(Parser)]
+#[command(name = "museroll", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn run(command: Neural) -> Result<()> {
+#[derive(Subcommand)]
+enum Command {
+    #[command(about = TRAIN_ABOUT)]
+    /// See `TRAIN_ABOUT`.
+    Train(train::TrainArgs),
+    #[command(about = GENERATE_ABOUT)]
+    /// See `GENERATE_ABOUT`.
+    Generate(generate::GenerateArgs),
+    #[command(about = MODEL_ABOUT)]
+    /// See `MODEL_ABOUT`.
+    Model {
+        /// The preset: bmusegan (the paper, 4×96×84×8), chorale (CPU, 4×16×48×4), tiny, musegan
+        /// (temporal hybrid, 4×48×84×5), chorale-hybrid (temporal hybrid, 4×16×48×4) or
+        /// tiny-hybrid.
+        #[arg(long, default_value = "chorale")]
+        preset: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    #[command(about = MIGRATE_ABOUT)]
+    /// See `MIGRATE_ABOUT`.
+    Migrate {
+        /// The run directory.
+        run: PathBuf,
+    },
+}
+
+/// Where the libtorch commands compute (`train`, `generate`).
+#[derive(Args)]
+struct Compute {
+    /// Where to compute: cpu, cuda or auto (a GPU if there is one).
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// CPU threads of libtorch (default: all cores).
+    #[arg(long)]
+    threads: Option<i32>,
+}
+
+impl Compute {
+    /// Resolves the device and sets libtorch's thread count; returns both.
+    fn start(&self) -> Result<(tch::Device, i32)> {
+        Ok(museroll_app_models::compute(self.device, self.threads)?)
+    }
+}
+
+fn main() -> ExitCode {
+    match parse::<Cli>() {
+        Ok(cli) => exit(run(cli.command)),
+        Err(code) => code,
+    }
+}
+
+fn run(command: Command) -> Result<()> {
     match command {
-        Neural::Train(args) => train::run(&args),
-        Neural::Generate(args) => generate::run(&args),
-        Neural::Model { preset, json } => {
-            let config = museroll_models::BinaryMuseGanConfig::preset(&preset)?;
-            let summary = museroll_models::summary(&config)?;
+        Command::Train(args) => train::run(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Model { preset, json } => {
+            let summary = museroll_app_models::model_summary(&preset)?;
             if json {
                 emit(&format!("{}\n", serde_json::to_string_pretty(&summary)?))
             } else {
                 emit(&summary.to_string())
             }
         }
-    }
-}
-
-/// Starting libtorch for a command's [`Compute`] options (a trait because `Compute` is defined in
-/// the `museroll_cli` library, which must not name libtorch).
-trait Start {
-    /// Resolves the device and sets libtorch's thread count; returns both.
-    fn start(&self) -> Result<(tch::Device, i32)>;
-}
-
-impl Start for Compute {
-    fn start(&self) -> Result<(tch::Device, i32)> {
-        let device = museroll_models::device(self.device.parse()?)?;
-        let threads = match self.threads {
-            Some(n) if n >= 1 => n,
-            Some(n) => bail!("--threads {n}: at least 1"),
-            None => std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
-        };
-        tch::set_num_threads(threads);
-        Ok((device, threads))
+        Command::Migrate { run } => {
+            let done = museroll_app_models::train::migrate(&run)?;
+            if done.is_empty() {
+                eprintln!("{}: already in the current layout", run.display());
+            }
+            for line in done {
+                eprintln!("{line}");
+            }
+            Ok(())
+        }
     }
 }

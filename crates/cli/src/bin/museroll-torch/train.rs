@@ -2,104 +2,119 @@
 //! handling (the first Ctrl-C finishes the step and writes a checkpoint, a second one exits at
 //! once).
 
-use crate::Start;
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use museroll_cli::neural::TrainArgs;
-use museroll_models::train::{Observer, Outcome, StepReport, Strategy, TrainConfig, Trainer};
-use museroll_models::BinaryMuseGanConfig;
+use museroll_app_models::engine::{Observer, Outcome, StepReport};
+use museroll_app_models::families::bmusegan::{Loss, Strategy};
+use museroll_app_models::train::{prepare, Overrides, Start, TrainRequest};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Sets `key` (dotted) of `table` to `value` (TOML syntax; a bare word is taken as a string).
-fn set_key(table: &mut toml::Table, key: &str, value: &str) -> Result<()> {
-    let parsed: toml::Value = match format!("v = {value}").parse::<toml::Table>() {
-        Ok(mut t) => t
-            .remove("v")
-            .context("unreachable: the key was just written")?,
-        Err(_) => toml::Value::String(value.to_owned()),
-    };
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop().filter(|k| !k.is_empty());
-    let Some(last) = last else {
-        bail!("--set {key}={value}: empty key");
-    };
-    let mut current = table;
-    for part in parts {
-        let entry = current
-            .entry(part.to_owned())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = match entry {
-            toml::Value::Table(t) => t,
-            _ => bail!("--set {key}={value}: '{part}' is not a table of the config"),
-        };
-    }
-    current.insert(last.to_owned(), parsed);
-    Ok(())
+/// Options of `museroll train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// The run directory (created; with --resume, the run to continue).
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue the run in --out from its latest checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// The dataset (`museroll data build`). Not needed with --resume.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The model preset (see `museroll model`).
+    #[arg(long, default_value = "chorale")]
+    preset: String,
+    /// A TOML file with a whole run config (as a run's config.toml) to start from instead of
+    /// the preset's defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Steps of stage 1 (of the whole run for end-to-end).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Generator steps of the refiner stage (two-stage, joint).
+    #[arg(long)]
+    refiner_steps: Option<u64>,
+    /// Training strategy: two-stage, joint or end-to-end.
+    #[arg(long)]
+    strategy: Option<Strategy>,
+    /// Adversarial loss: wgan-gp or non-saturating.
+    #[arg(long)]
+    loss: Option<Loss>,
+    /// Phrases per batch.
+    #[arg(long)]
+    batch: Option<u32>,
+    /// Critic updates per generator update.
+    #[arg(long)]
+    n_critic: Option<u32>,
+    /// Learning rate of both optimisers.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Seed of every random draw.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Any other setting as KEY=VALUE in the config's TOML names, e.g. `--set
+    /// model.gp_weight=5`, `--set model.networks.discriminator="ablated-i"`, `--set
+    /// model.warmup.critic_steps=100` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    #[command(flatten)]
+    compute: crate::Compute,
 }
 
-/// `TrainArgs`' methods here: its definition lives in the `museroll_cli` library, which must not
-/// name `museroll-models`.
-trait TrainArgsExt {
-    fn apply(&self, config: &mut TrainConfig) -> Result<()>;
-    fn new_run_settings(&self) -> Option<&'static str>;
-}
-
-impl TrainArgsExt for TrainArgs {
-    /// Applies the command-line settings to `config`.
-    fn apply(&self, config: &mut TrainConfig) -> Result<()> {
-        let mut table = toml::Table::try_from(&*config)?;
-        let mut put = |key: &str, value: toml::Value| {
-            table.insert(key.to_owned(), value);
-        };
-        if let Some(v) = self.steps {
-            put("steps", toml::Value::Integer(i64::try_from(v)?));
-        }
-        if let Some(v) = self.refiner_steps {
-            put("refiner_steps", toml::Value::Integer(i64::try_from(v)?));
-        }
-        if let Some(v) = &self.strategy {
-            put("strategy", toml::Value::String(v.clone()));
-        }
-        if let Some(v) = &self.loss {
-            put("loss", toml::Value::String(v.clone()));
-        }
-        if let Some(v) = self.batch {
-            put("batch", toml::Value::Integer(v.into()));
-        }
-        if let Some(v) = self.n_critic {
-            put("n_critic", toml::Value::Integer(v.into()));
-        }
-        if let Some(v) = self.seed {
-            put("seed", toml::Value::Integer(i64::try_from(v)?));
-        }
-        if let Some(lr) = self.lr {
-            for opt in ["generator_optimizer", "discriminator_optimizer"] {
-                set_key(&mut table, &format!("{opt}.lr"), &lr.to_string())?;
+impl TrainArgs {
+    /// The use case's request.
+    fn request(&self) -> Result<TrainRequest> {
+        let start = match (self.resume, &self.config, &self.data) {
+            (true, Some(_), _) | (true, _, Some(_)) => {
+                let flag = if self.data.is_some() {
+                    "--data"
+                } else {
+                    "--config"
+                };
+                bail!(
+                    "{flag} starts a new run; --resume continues {} as configured",
+                    self.out.display()
+                );
             }
-        }
-        for set in &self.sets {
-            let Some((key, value)) = set.split_once('=') else {
-                bail!("--set {set}: expected KEY=VALUE");
-            };
-            set_key(&mut table, key.trim(), value.trim())?;
-        }
-        *config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| anyhow::anyhow!("{}", e.message().replace('\n', " ")))?;
-        config.validate()?;
-        Ok(())
-    }
-
-    /// Whether a setting that only a new run can take was given with --resume.
-    fn new_run_settings(&self) -> Option<&'static str> {
-        if self.data.is_some() {
-            Some("--data")
-        } else if self.config.is_some() {
-            Some("--config")
-        } else {
-            None
-        }
+            (true, None, None) => Start::Resume,
+            (false, Some(path), data) => Start::Config {
+                path: path.clone(),
+                data: data.clone(),
+            },
+            (false, None, Some(data)) => Start::Preset {
+                preset: self.preset.clone(),
+                data: data.clone(),
+            },
+            (false, None, None) => {
+                bail!("--data DATASET is needed for a new run (or --resume to continue one)")
+            }
+        };
+        let settings = self
+            .sets
+            .iter()
+            .map(|set| match set.split_once('=') {
+                Some((key, value)) => Ok((key.trim().to_owned(), value.trim().to_owned())),
+                None => bail!("--set {set}: expected KEY=VALUE"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrainRequest {
+            out: self.out.clone(),
+            start,
+            settings,
+            overrides: Overrides {
+                steps: self.steps,
+                refiner_steps: self.refiner_steps,
+                strategy: self.strategy,
+                loss: self.loss,
+                batch: self.batch,
+                n_critic: self.n_critic,
+                lr: self.lr,
+                seed: self.seed,
+            },
+        })
     }
 }
 
@@ -117,14 +132,14 @@ impl Observer for Progress {
 
     fn step(&mut self, r: &StepReport) {
         self.bar.set_position(r.step);
-        self.bar.set_message(format!(
-            "{} D {:.3} G {:.3} W {:.3} GP {:.3}",
-            r.stage.name(),
-            r.losses.d_loss,
-            r.losses.g_loss,
-            r.losses.wasserstein,
-            r.losses.gp
-        ));
+        let values: Vec<String> = r
+            .losses
+            .values
+            .iter()
+            .map(|(key, value)| format!("{key} {value:.3}"))
+            .collect();
+        self.bar
+            .set_message(format!("{} {}", r.losses.phase, values.join(" ")));
     }
 
     fn message(&mut self, text: &str) {
@@ -134,40 +149,9 @@ impl Observer for Progress {
 
 /// Runs `museroll train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
+    let request = args.request()?;
     let (device, threads) = args.compute.start()?;
-    let mut trainer = if args.resume {
-        if let Some(flag) = args.new_run_settings() {
-            bail!(
-                "{flag} starts a new run; --resume continues {} as configured",
-                args.out.display()
-            );
-        }
-        let mut edit_error = None;
-        let trainer = Trainer::resume(&args.out, device, |config| {
-            if let Err(e) = args.apply(config) {
-                edit_error = Some(e);
-            }
-        });
-        if let Some(e) = edit_error {
-            return Err(e);
-        }
-        trainer?
-    } else {
-        let mut config = match &args.config {
-            Some(path) => TrainConfig::read(path)?,
-            None => {
-                let Some(data) = &args.data else {
-                    bail!("--data DATASET is needed for a new run (or --resume to continue one)");
-                };
-                TrainConfig::new(BinaryMuseGanConfig::preset(&args.preset)?, data.clone())
-            }
-        };
-        if let (Some(data), Some(_)) = (&args.data, &args.config) {
-            config.data = data.clone();
-        }
-        args.apply(&mut config)?;
-        Trainer::create(config, &args.out, device)?
-    };
+    let mut trainer = prepare(&request, device)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -187,19 +171,14 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
-    let config = trainer.config();
-    let m = &config.model;
+    let p = &trainer.config().music.phrase;
     eprintln!(
-        "training a {}×{}×{}×{} model ({} strategy) on {} with {threads} thread(s) into {}",
-        m.tracks,
-        m.bars,
-        m.steps_per_bar,
-        m.pitches,
-        match config.strategy {
-            Strategy::TwoStage => "two-stage",
-            Strategy::Joint => "joint",
-            Strategy::EndToEnd => "end-to-end",
-        },
+        "training a {}×{}×{}×{} model ({}) on {} with {threads} thread(s) into {}",
+        p.tracks,
+        p.bars,
+        p.steps_per_bar,
+        p.pitches,
+        trainer.describe(),
         if device.is_cuda() { "CUDA" } else { "the CPU" },
         args.out.display()
     );

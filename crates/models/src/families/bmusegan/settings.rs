@@ -1,15 +1,16 @@
-//! The configuration of a training run, written to `RUN/config.toml`.
+//! The family's section of a run's `config.toml` (`[model]`): the networks and how they are
+//! trained.
 //!
 //! Every schedule counts **generator steps** (one generator update after its critic updates),
 //! never "global" steps that also count critic updates: the reference code's mixing of the two
 //! silently ran most of its training at a zero learning rate.
 
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 
-use crate::optim::AdamConfig;
-use crate::{BinaryMuseGanConfig, Error};
+use super::config::BinaryMuseGanConfig;
+use crate::engine::optim::AdamConfig;
+use crate::engine::run::MAX_STEPS;
+use crate::Error;
 
 /// How the generator, refiner and discriminator are trained (seed 000 §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,12 @@ pub enum Strategy {
     EndToEnd,
 }
 
+choice!(Strategy, "strategy", {
+    TwoStage => "two-stage",
+    Joint => "joint",
+    EndToEnd => "end-to-end",
+});
+
 /// The adversarial loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -33,6 +40,8 @@ pub enum Loss {
     /// `L_G = softplus(−D(fake))`.
     NonSaturating,
 }
+
+choice!(Loss, "loss", { WganGp => "wgan-gp", NonSaturating => "non-saturating" });
 
 /// Where the generator's outputs start before training (the bias of the batch norm before each
 /// track's output sigmoid; see [`crate::Generator::set_output_bias`]).
@@ -48,7 +57,7 @@ pub enum OutputBias {
 
 impl OutputBias {
     /// What configs written before this setting existed used.
-    fn before_the_setting() -> Self {
+    pub(crate) fn before_the_setting() -> Self {
         Self::Zero
     }
 }
@@ -66,14 +75,11 @@ pub struct Warmup {
     pub every: u64,
 }
 
-/// Everything that decides a training run (the model, the data, the optimisation, the logging).
+/// The `[model]` section of a BinaryMuseGAN / MuseGAN run: the networks and their adversarial
+/// training (the generic settings — seed, batch, stage-1 steps, cadence — are the run's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    /// Seed of every random draw (latents, interpolation weights, batches, binary neurons).
-    pub seed: u64,
-    /// The dataset directory (`museroll data build`).
-    pub data: PathBuf,
+pub struct Settings {
     /// Training strategy.
     pub strategy: Strategy,
     /// Adversarial loss.
@@ -81,16 +87,12 @@ pub struct TrainConfig {
     /// Weight λ of the gradient penalty (10 for WGAN-GP; 0 turns it off for the
     /// non-saturating loss).
     pub gp_weight: f64,
-    /// Phrases per batch.
-    pub batch: u32,
     /// Critic updates per generator update.
     pub n_critic: u32,
     /// Optional critic warm-up schedule.
     pub warmup: Option<Warmup>,
-    /// Generator steps of stage 1 (the whole run for `end-to-end`).
-    pub steps: u64,
     /// Generator steps of stage 2 (refiner training, `two-stage` and `joint`; ignored
-    /// otherwise or without a refiner).
+    /// otherwise or without a refiner). Stage 1 has the run's `steps`.
     pub refiner_steps: u64,
     /// Optimiser of the generator side (G, refiner).
     pub generator_optimizer: AdamConfig,
@@ -103,83 +105,46 @@ pub struct TrainConfig {
     /// Generator steps between slope increases; 0 = one epoch (⌈training phrases / batch⌉
     /// steps), the paper's "× 1.1 per epoch".
     pub slope_every: u64,
-    /// Generator steps between two lines of training losses in `metrics.jsonl`.
-    pub log_every: u64,
-    /// Generator steps between evaluations (metrics of `eval_samples` samples from fixed
-    /// latents vs the training data, the curves picture).
-    pub eval_every: u64,
-    /// Samples evaluated at each evaluation, from latents fixed for the whole run.
-    pub eval_samples: u32,
-    /// Generator steps between sample sheets (PNG grid and MIDI of the first `sample_count`
-    /// fixed latents).
-    pub sample_every: u64,
-    /// Samples on each sample sheet.
-    pub sample_count: u32,
-    /// Generator steps between checkpoints (one is also written at the end and on Ctrl-C).
-    pub checkpoint_every: u64,
-    /// How many of the latest checkpoints to keep (the best one is kept apart).
-    pub keep_checkpoints: u32,
-    /// Tempo of the sample MIDI files, quarter notes per minute.
-    pub tempo: f64,
-    /// Where G's outputs start (configs without this setting: `zero`).
-    #[serde(default = "OutputBias::before_the_setting")]
+    /// Where G's outputs start.
     pub output_bias: OutputBias,
     /// The networks.
-    pub model: BinaryMuseGanConfig,
+    pub networks: BinaryMuseGanConfig,
 }
 
-/// The largest batch, number of critic steps and steps a config may ask for.
-const MAX_BATCH: u32 = 4096;
+/// The largest number of critic steps a config may ask for.
 const MAX_CRITIC: u32 = 1000;
-const MAX_STEPS: u64 = 100_000_000;
 
-impl TrainConfig {
-    /// The defaults for `model` trained on `data`: WGAN-GP (λ 10), Adam 1e-3 (0.5, 0.9), batch
-    /// 16 (the paper's stage 2; it used 32 in stage 1), 5 critic steps, no warm-up, two-stage
-    /// with 1000 + 500 generator steps, slope 1 × 1.1 per epoch, evaluations and samples every
-    /// 100 steps, checkpoints every 250 (keep 3), G's outputs starting at the data's density.
-    pub fn new(model: BinaryMuseGanConfig, data: PathBuf) -> Self {
+impl Settings {
+    /// The defaults for `networks`: WGAN-GP (λ 10), Adam 1e-3 (0.5, 0.9), 5 critic steps, no
+    /// warm-up, two-stage with 500 refiner steps after the run's steps, slope 1 × 1.1 per
+    /// epoch, G's outputs starting at the data's density.
+    pub fn new(networks: BinaryMuseGanConfig) -> Self {
         Self {
-            seed: 0,
-            data,
             strategy: Strategy::TwoStage,
             loss: Loss::WganGp,
             gp_weight: 10.0,
-            batch: 16,
             n_critic: 5,
             warmup: None,
-            steps: 1000,
             refiner_steps: 500,
             generator_optimizer: AdamConfig::default(),
             discriminator_optimizer: AdamConfig::default(),
             slope_start: 1.0,
             slope_factor: 1.1,
             slope_every: 0,
-            log_every: 10,
-            eval_every: 100,
-            eval_samples: 64,
-            sample_every: 100,
-            sample_count: 16,
-            checkpoint_every: 250,
-            keep_checkpoints: 3,
-            tempo: 100.0,
             output_bias: OutputBias::DataDensity,
-            model,
+            networks,
         }
     }
 
-    /// Checks every value, the model's included.
+    /// Checks every value, the networks' included.
     ///
     /// # Errors
     /// [`Error::Config`] naming the first bad value.
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |msg: String| Err(Error::Config(msg));
-        self.model.validate()?;
+        self.networks.validate()?;
         self.generator_optimizer.validate()?;
         self.discriminator_optimizer.validate()?;
-        if !(2..=MAX_BATCH).contains(&self.batch) {
-            return bad(format!("batch {} is not in 2..={MAX_BATCH}", self.batch));
-        }
         if !(1..=MAX_CRITIC).contains(&self.n_critic) {
             return bad(format!(
                 "n_critic {} is not in 1..={MAX_CRITIC}",
@@ -194,11 +159,8 @@ impl TrainConfig {
                 ));
             }
         }
-        if self.steps > MAX_STEPS || self.refiner_steps > MAX_STEPS {
-            return bad(format!("steps are limited to {MAX_STEPS}"));
-        }
-        if self.steps == 0 {
-            return bad("steps is 0: nothing to train".into());
+        if self.refiner_steps > MAX_STEPS {
+            return bad(format!("refiner_steps are limited to {MAX_STEPS}"));
         }
         if !(self.gp_weight.is_finite() && self.gp_weight >= 0.0) {
             return bad(format!(
@@ -213,9 +175,10 @@ impl TrainConfig {
                     .into(),
             );
         }
-        if self.strategy == Strategy::EndToEnd && !self.model.refiner {
+        if self.strategy == Strategy::EndToEnd && !self.networks.refiner {
             return bad(
-                "the end-to-end strategy trains a refiner: set model.refiner = true".into(),
+                "the end-to-end strategy trains a refiner: set model.networks.refiner = true"
+                    .into(),
             );
         }
         let slope_ok = self.slope_start.is_finite()
@@ -228,41 +191,17 @@ impl TrainConfig {
                 self.slope_start, self.slope_factor
             ));
         }
-        for (name, every) in [
-            ("log_every", self.log_every),
-            ("eval_every", self.eval_every),
-            ("sample_every", self.sample_every),
-            ("checkpoint_every", self.checkpoint_every),
-        ] {
-            if every == 0 {
-                return bad(format!(
-                    "{name} is 0 (it counts generator steps, at least 1)"
-                ));
-            }
-        }
-        if !(1..=1024).contains(&self.eval_samples) || !(1..=256).contains(&self.sample_count) {
-            return bad(format!(
-                "eval_samples {} must be in 1..=1024 and sample_count {} in 1..=256",
-                self.eval_samples, self.sample_count
-            ));
-        }
-        if self.keep_checkpoints == 0 {
-            return bad("keep_checkpoints is 0: a run must keep its latest checkpoint".into());
-        }
-        if !(self.tempo.is_finite() && (1.0..=1000.0).contains(&self.tempo)) {
-            return bad(format!("tempo {} is not in 1..=1000 qpm", self.tempo));
-        }
         Ok(())
     }
 
     /// Whether the run has a refiner stage after stage 1 (two-stage or joint with a refiner).
     pub fn has_refiner_stage(&self) -> bool {
-        self.model.refiner && self.strategy != Strategy::EndToEnd && self.refiner_steps > 0
+        self.networks.refiner && self.strategy != Strategy::EndToEnd && self.refiner_steps > 0
     }
 
-    /// Generator steps of the whole run.
-    pub fn total_steps(&self) -> u64 {
-        self.steps
+    /// Generator steps of a whole run whose stage 1 has `steps`.
+    pub fn total_steps(&self, steps: u64) -> u64 {
+        steps
             + if self.has_refiner_stage() {
                 self.refiner_steps
             } else {
@@ -270,40 +209,88 @@ impl TrainConfig {
             }
     }
 
-    /// The refiner's slope after `in_stage` generator steps of refiner training, on a training
-    /// split of `train_phrases` phrases (which sets the epoch when `slope_every` is 0).
-    pub fn slope(&self, in_stage: u64, train_phrases: usize) -> f64 {
+    /// The refiner's slope after `in_stage` generator steps of refiner training with batches of
+    /// `batch` on a training split of `train_phrases` phrases (which sets the epoch when
+    /// `slope_every` is 0).
+    pub fn slope(&self, in_stage: u64, batch: u32, train_phrases: usize) -> f64 {
         let every = match self.slope_every {
-            0 => (train_phrases as u64 / u64::from(self.batch.max(1))).max(1),
+            0 => (train_phrases as u64 / u64::from(batch.max(1))).max(1),
             n => n,
         };
         let raises = i32::try_from(in_stage / every).unwrap_or(i32::MAX);
         (self.slope_start * self.slope_factor.powi(raises)).min(1e6)
     }
 
-    /// The config as TOML.
+    /// The settings as the `[model]` table of a run's config (with `family`).
     ///
     /// # Errors
     /// [`Error::Config`] if a value cannot be written as TOML.
-    pub fn to_toml(&self) -> Result<String, Error> {
-        toml::to_string_pretty(self).map_err(|e| Error::Config(e.to_string()))
+    pub fn to_table(&self) -> Result<toml::Table, Error> {
+        let mut table = toml::Table::try_from(self).map_err(|e| Error::Config(e.to_string()))?;
+        table.insert("family".into(), super::FAMILY.into());
+        Ok(table)
     }
 
-    /// Reads and validates a config file.
+    /// The settings of a run's `[model]` section (without its `family` key), checked.
     ///
     /// # Errors
-    /// [`Error::File`] naming `path` if it cannot be read, is not a config, or does not
-    /// validate.
-    pub fn read(path: &Path) -> Result<Self, Error> {
-        let file_error = |problem: String| Error::File {
-            path: path.to_path_buf(),
-            problem,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-        let config: Self =
-            toml::from_str(&text).map_err(|e| file_error(e.message().replace('\n', " ")))?;
-        config.validate().map_err(|e| file_error(e.to_string()))?;
-        Ok(config)
+    /// [`Error::Config`] naming what is wrong.
+    pub fn from_table(table: toml::Table) -> Result<Self, Error> {
+        let settings: Self = table.try_into().map_err(|e: toml::de::Error| {
+            Error::Config(format!("[model]: {}", e.message().replace('\n', " ")))
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+/// What the generator side is learning at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Stage 1: G and D, no refiner.
+    Pretrain,
+    /// Stage 2 of `two-stage` (refiner only) or `joint` (G and refiner).
+    Refine,
+    /// `end-to-end`: G, refiner and D from the start.
+    EndToEnd,
+}
+
+impl Stage {
+    /// The stage's name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Pretrain => "pretrain",
+            Stage::Refine => "refine",
+            Stage::EndToEnd => "end-to-end",
+        }
+    }
+
+    /// A number for checkpoints.
+    pub(crate) fn index(self) -> i64 {
+        match self {
+            Stage::Pretrain => 0,
+            Stage::Refine => 1,
+            Stage::EndToEnd => 2,
+        }
+    }
+
+    /// The stage of a checkpoint's number.
+    pub(crate) fn of_index(index: i64) -> Option<Self> {
+        [Stage::Pretrain, Stage::Refine, Stage::EndToEnd]
+            .into_iter()
+            .find(|s| s.index() == index)
+    }
+}
+
+/// The stage of generator step `step` (0-based) of a run whose stage 1 has `steps`, and the
+/// generator steps already done in that stage.
+pub fn stage_at(settings: &Settings, steps: u64, step: u64) -> (Stage, u64) {
+    if settings.strategy == Strategy::EndToEnd {
+        (Stage::EndToEnd, step)
+    } else if settings.has_refiner_stage() && step >= steps {
+        (Stage::Refine, step - steps)
+    } else {
+        (Stage::Pretrain, step)
     }
 }
 
@@ -312,58 +299,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_config_round_trips_through_toml() {
-        let mut config = TrainConfig::new(BinaryMuseGanConfig::tiny(), "data/x".into());
-        config.warmup = Some(Warmup {
+    fn the_settings_round_trip_through_toml() {
+        let mut settings = Settings::new(BinaryMuseGanConfig::tiny());
+        settings.warmup = Some(Warmup {
             critic_steps: 100,
             first: 25,
             every: 500,
         });
-        config.strategy = Strategy::EndToEnd;
-        config.loss = Loss::NonSaturating;
-        let text = config.to_toml().unwrap();
+        settings.strategy = Strategy::EndToEnd;
+        settings.loss = Loss::NonSaturating;
+        let mut table = settings.to_table().unwrap();
+        assert_eq!(table["family"].as_str(), Some("bmusegan"));
+        let text = toml::to_string(&table).unwrap();
         assert!(text.contains("strategy = \"end-to-end\""), "{text}");
         assert!(text.contains("loss = \"non-saturating\""), "{text}");
-        let back: TrainConfig = toml::from_str(&text).unwrap();
-        assert_eq!(back, config);
+        table.remove("family");
+        assert_eq!(Settings::from_table(table).unwrap(), settings);
     }
 
     #[test]
     fn bad_values_name_themselves() {
-        let check = |edit: &dyn Fn(&mut TrainConfig), want: &str| {
-            let mut config = TrainConfig::new(BinaryMuseGanConfig::tiny(), "d".into());
-            edit(&mut config);
-            let err = config.validate().unwrap_err().to_string();
+        let check = |edit: &dyn Fn(&mut Settings), want: &str| {
+            let mut settings = Settings::new(BinaryMuseGanConfig::tiny());
+            edit(&mut settings);
+            let err = settings.validate().unwrap_err().to_string();
             assert!(err.contains(want), "{err:?} lacks {want:?}");
         };
-        check(&|c| c.batch = 1, "batch 1");
         check(&|c| c.n_critic = 0, "n_critic 0");
-        check(&|c| c.steps = 0, "nothing to train");
         check(&|c| c.gp_weight = 0.0, "needs gp_weight > 0");
-        check(&|c| c.eval_every = 0, "eval_every is 0");
         check(&|c| c.slope_factor = 0.5, "slope_factor 0.5");
         check(
             &|c| {
                 c.strategy = Strategy::EndToEnd;
-                c.model.refiner = false;
+                c.networks.refiner = false;
             },
-            "set model.refiner = true",
+            "set model.networks.refiner = true",
         );
-        check(&|c| c.model.bars = 1, "bars 1");
+        check(&|c| c.networks.bars = 1, "bars 1");
         check(
             &|c| c.discriminator_optimizer.beta2 = 1.0,
             "betas in [0, 1)",
         );
+        let mut table = Settings::new(BinaryMuseGanConfig::tiny())
+            .to_table()
+            .unwrap();
+        table.remove("family");
+        table.insert("n_critics".into(), 3.into());
+        let err = Settings::from_table(table).unwrap_err().to_string();
+        assert!(err.contains("n_critics"), "{err}");
     }
 
     #[test]
     fn total_steps_count_the_refiner_stage_only_when_there_is_one() {
-        let mut config = TrainConfig::new(BinaryMuseGanConfig::tiny(), "d".into());
-        assert_eq!(config.total_steps(), 1500);
-        config.strategy = Strategy::EndToEnd;
-        assert_eq!(config.total_steps(), 1000);
-        config.strategy = Strategy::Joint;
-        config.model.refiner = false;
-        assert_eq!(config.total_steps(), 1000);
+        let mut settings = Settings::new(BinaryMuseGanConfig::tiny());
+        assert_eq!(settings.total_steps(1000), 1500);
+        settings.strategy = Strategy::EndToEnd;
+        assert_eq!(settings.total_steps(1000), 1000);
+        settings.strategy = Strategy::Joint;
+        settings.networks.refiner = false;
+        assert_eq!(settings.total_steps(1000), 1000);
     }
 }

@@ -1,22 +1,18 @@
-//! A training run and its directory.
+//! The training loop every family runs in: data, cadence, files, checkpoints, resume.
 //!
-//! ```text
-//! RUN/config.toml           everything that decides the run (written first, read by --resume)
-//! RUN/data_metrics.json     the metrics of the training split, the yardstick of every evaluation
-//! RUN/metrics.jsonl         one JSON object per line: {"kind":"train",…} losses every log_every
-//!                           steps, {"kind":"eval",…} sample metrics every eval_every steps
-//! RUN/train.log             what happened, in words
-//! RUN/checkpoints/step-NNNNNNNN.safetensors   the latest keep_checkpoints checkpoints
-//! RUN/checkpoints/best.safetensors            the checkpoint whose samples came closest to the data
-//! RUN/samples/step-NNNNNNNN.{png,mid}         samples of fixed latents, as a grid and one MIDI file
-//! RUN/curves.png            losses and metrics over the steps (redrawn at each evaluation)
-//! RUN/model.safetensors     the final weights alone (no optimiser state)
-//! RUN/report.md             the summary: steps, time, the metrics table vs the training data
-//! ```
+//! Policies:
 //!
-//! Every file is written atomically (a temporary file renamed into place); `metrics.jsonl` is
-//! appended line by line and, on resume, cut back to the checkpoint's step so that it reads as
-//! one uninterrupted run.
+//! - **The run directory** (see [`super::run`]) is written as training goes: every file
+//!   atomically (a temporary file renamed into place); `metrics.jsonl` is appended line by line
+//!   and, on resume, cut back to the checkpoint's step so that it reads as one uninterrupted run.
+//! - **Batches** come from a per-epoch permutation of the training split seeded by (seed,
+//!   epoch), the last incomplete batch dropped: batch `k` depends only on `k`, so a resumed run
+//!   draws the same batches. The family's step seeds its own draws from (seed, step), which
+//!   makes an interrupted and resumed run equal the uninterrupted one bit for bit on the CPU.
+//! - **Cadence.** Every `log_every` steps the mean losses since the last line; every
+//!   `eval_every` steps the metrics of the fixed samples vs the training data (and the curves);
+//!   every `sample_every` steps a sample sheet; every `checkpoint_every` steps, at the end, on
+//!   Ctrl-C and whenever the samples are the closest to the data so far, a checkpoint.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -26,35 +22,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use museroll_core::chart::{self, ChartOptions, Panel, Series};
-use museroll_core::dataset::{self, phrase_multitrack, Dataset, Split, TrackInfo};
+use museroll_core::dataset::{self, Dataset, Split};
 use museroll_core::io::write_atomic;
 use museroll_core::metrics::{
-    evaluate, markdown_table, Metric, MetricsConfig, MetricsReport, PhraseShape, PhraseView,
+    evaluate, markdown_table, Metric, MetricsConfig, MetricsReport, PhraseView,
 };
+use museroll_core::phrase::{chained_midi, phrase_songs, sheet_png};
+use museroll_core::rng::{mix, Rng};
 use serde_json::json;
 use tch::{Device, Tensor};
 
-use super::{mix, stage_at, Gan, Losses, OutputBias, Stage, Strategy, TrainConfig};
-use crate::generate::{chained_midi, sheet_png};
+use super::checkpoint;
+use super::run::{
+    checkpoints, latest_checkpoint, RunConfig, CHECKPOINTS_DIR, CONFIG_FILE, CURVES_FILE,
+    DATA_METRICS_FILE, LOG_FILE, METRICS_FILE, REPORT_FILE, SAMPLES_DIR, WEIGHTS_FILE,
+};
+use super::step::{StepLosses, TrainStep};
+use super::BEST_FILE;
 use crate::Error;
 
-/// The run's configuration file.
-pub const CONFIG_FILE: &str = "config.toml";
-/// The directory of checkpoints.
-pub const CHECKPOINTS_DIR: &str = "checkpoints";
-const METRICS_FILE: &str = "metrics.jsonl";
-const LOG_FILE: &str = "train.log";
-const SAMPLES_DIR: &str = "samples";
-/// The metrics of the training split (a `MetricsReport` as JSON).
-pub const DATA_METRICS_FILE: &str = "data_metrics.json";
-const REPORT_FILE: &str = "report.md";
-/// The final weights.
-pub const WEIGHTS_FILE: &str = "model.safetensors";
-const CURVES_FILE: &str = "curves.png";
-/// The best checkpoint, in the checkpoints directory.
-pub const BEST_FILE: &str = "best.safetensors";
-/// Samples generated at once in evaluation mode.
-const EVAL_CHUNK: i64 = 64;
 /// The metrics logged at each evaluation and their weight in the "best" score.
 const EVAL_METRICS: [Metric; 4] = [
     Metric::EmptyBars,
@@ -63,28 +49,24 @@ const EVAL_METRICS: [Metric; 4] = [
     Metric::PolyphonyRate,
 ];
 
-/// What a run reports after each generator step.
-#[derive(Debug, Clone, Copy)]
+/// What a run reports after each step.
+#[derive(Debug, Clone)]
 pub struct StepReport {
-    /// Generator steps done.
+    /// Steps done.
     pub step: u64,
-    /// Generator steps of the whole run.
+    /// Steps of the whole run.
     pub total: u64,
-    /// The stage of the step.
-    pub stage: Stage,
-    /// Its losses.
-    pub losses: Losses,
-    /// The refiner's slope (1 without a refiner stage).
-    pub slope: f64,
+    /// The step's losses and phase.
+    pub losses: StepLosses,
 }
 
-/// Follows a run: the CLI draws a progress bar from it.
+/// Follows a run: the CLI draws a progress bar from it, the web studio a live view.
 pub trait Observer {
-    /// The run starts (or resumes) at `done` of `total` generator steps.
+    /// The run starts (or resumes) at `done` of `total` steps.
     fn start(&mut self, done: u64, total: u64);
-    /// A generator step is done.
+    /// A step is done.
     fn step(&mut self, report: &StepReport);
-    /// Something worth telling (a checkpoint, a stage change, an evaluation).
+    /// Something worth telling (a checkpoint, a phase change, an evaluation).
     fn message(&mut self, text: &str);
 }
 
@@ -96,6 +78,9 @@ pub enum Outcome {
     /// Stopped on request after this many steps, with a checkpoint written.
     Interrupted(u64),
 }
+
+/// The stream tag of the batch order.
+const BATCH_TAG: u64 = 0x0DA7_A5E7;
 
 /// Batches of training phrases: each epoch a fresh permutation seeded by (seed, epoch), the
 /// last incomplete batch dropped. Batch `k` depends only on `k`, so a resumed run draws the same.
@@ -118,12 +103,7 @@ impl Batches {
         let epoch = k / self.per_epoch();
         if self.epoch != Some(epoch) {
             self.order.clone_from(&self.indices);
-            let mut state = mix(self.seed ^ 0x0DA7_A5E7_u64) ^ epoch;
-            for i in (1..self.order.len()).rev() {
-                state = mix(state);
-                let j = (state % (i as u64 + 1)) as usize;
-                self.order.swap(i, j);
-            }
+            Rng::new(mix(self.seed ^ BATCH_TAG) ^ epoch).shuffle(&mut self.order);
             self.epoch = Some(epoch);
         }
         let start = (k % self.per_epoch()) as usize * self.batch;
@@ -131,135 +111,75 @@ impl Batches {
     }
 }
 
-/// A training run: the [`Gan`], its data and its directory.
+/// A training run: a family's [`TrainStep`], its data and its directory.
 pub struct Trainer {
-    config: TrainConfig,
+    config: RunConfig,
     dir: PathBuf,
-    gan: Gan,
+    step_impl: Box<dyn TrainStep>,
+    device: Device,
     data: Dataset,
     batches: Batches,
     /// Real batches drawn so far.
     drawn: u64,
-    /// Generator steps done.
+    /// Steps done.
     step: u64,
     /// Lowest evaluation score so far.
     best: f64,
-    fixed_z: Tensor,
     data_report: MetricsReport,
     last_eval: Option<MetricsReport>,
     started: Instant,
-    window: Vec<Losses>,
-}
-
-/// The error for a file of the run.
-fn file_error(path: &Path, problem: impl std::fmt::Display) -> Error {
-    Error::File {
-        path: path.to_path_buf(),
-        problem: problem.to_string(),
-    }
+    window: Vec<StepLosses>,
 }
 
 /// Writes `bytes` to `path` atomically, naming `path` on failure.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_atomic(path, bytes).map_err(|e| file_error(path, e))
+    write_atomic(path, bytes).map_err(|e| Error::file(path, e))
 }
 
-/// The checkpoints `step-N.safetensors` in `dir`, by step.
-fn checkpoints(dir: &Path) -> Vec<(u64, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(u64, PathBuf)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let step = name.strip_prefix("step-")?.strip_suffix(".safetensors")?;
-            Some((step.parse().ok()?, e.path()))
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-/// The latest checkpoint of the run in `run`, if any.
-pub fn latest_checkpoint(run: &Path) -> Option<PathBuf> {
-    checkpoints(&run.join(CHECKPOINTS_DIR))
-        .pop()
-        .map(|(_, p)| p)
-}
-
-/// Each track's share of active cells over the training split.
-fn track_densities(data: &Dataset) -> Result<Vec<f64>, Error> {
-    let shape = data.shape();
-    let per_track = shape.bars * shape.steps_per_bar * shape.pitches;
-    let cells = data.phrase_cells();
-    let mut on = vec![0u64; shape.tracks];
-    let indices = data.split(Split::Train);
-    let mut buffer = Vec::new();
-    for chunk in indices.chunks(256) {
-        buffer.resize(chunk.len() * cells, 0u8);
-        data.read_batch(chunk, &mut buffer)?;
-        for phrase in buffer.chunks_exact(cells) {
-            for (count, track) in on.iter_mut().zip(phrase.chunks_exact(per_track)) {
-                *count += track.iter().map(|&c| u64::from(c)).sum::<u64>();
-            }
-        }
-    }
-    let total = (indices.len() * per_track).max(1) as f64;
-    Ok(on.iter().map(|&n| n as f64 / total).collect())
-}
-
-/// Checks that the dataset's phrases are what the model makes.
-fn check_data(config: &TrainConfig, data: &Dataset) -> Result<(), Error> {
+/// Checks that the dataset's phrases are what the run's music says.
+///
+/// # Errors
+/// [`Error::File`] naming the dataset and the first thing that differs.
+pub fn check_data(config: &RunConfig, data: &Dataset) -> Result<(), Error> {
     let m = data.manifest();
-    let model = &config.model;
-    let wanted = [
-        model.tracks as usize,
-        model.bars as usize,
-        model.steps_per_bar as usize,
-        model.pitches as usize,
-    ];
+    let music = &config.music.phrase;
+    let mismatch = |what: String| {
+        Err(Error::file(
+            data.dir(),
+            format!("the dataset does not fit the model: {what}"),
+        ))
+    };
     let have = [
         m.shape.tracks,
         m.shape.bars,
         m.shape.steps_per_bar,
         m.shape.pitches,
     ];
-    let mismatch = |what: String| {
-        Err(file_error(
-            data.dir(),
-            format!("the dataset does not fit the model: {what}"),
-        ))
-    };
+    let wanted = [music.tracks, music.bars, music.steps_per_bar, music.pitches];
     if have != wanted {
         return mismatch(format!(
             "its phrases are tracks × bars × steps × pitches {have:?}, the model makes {wanted:?}"
         ));
     }
-    if m.lowest_pitch.number() != model.lowest_pitch {
+    if m.lowest_pitch != music.lowest_pitch {
         return mismatch(format!(
             "its lowest pitch is MIDI {}, the model's {}",
             m.lowest_pitch.number(),
-            model.lowest_pitch
+            music.lowest_pitch.number()
         ));
     }
-    let steps_per_beat = model.steps_per_bar / model.beats_per_bar;
-    if m.resolution.steps() != steps_per_beat as usize {
+    if m.resolution != music.resolution {
         return mismatch(format!(
-            "it has {} steps per beat, the model {steps_per_beat}",
-            m.resolution.steps()
+            "it has {} steps per beat, the model {}",
+            m.resolution.steps(),
+            music.resolution.steps()
         ));
     }
-    let drums: Vec<u32> = (0u32..)
-        .zip(data.is_drum())
-        .filter(|(_, &d)| d)
-        .map(|(i, _)| i)
-        .collect();
-    let mut model_drums = model.drum_tracks.clone();
-    model_drums.sort_unstable();
-    if drums != model_drums {
+    if data.is_drum() != config.music.is_drum().as_slice() {
         return mismatch(format!(
-            "its drum tracks are {drums:?}, the model's {model_drums:?}"
+            "its drum tracks are {:?}, the model's {:?}",
+            drum_indices(data.is_drum()),
+            drum_indices(&config.music.is_drum())
         ));
     }
     let train = data.split(Split::Train).len();
@@ -272,72 +192,72 @@ fn check_data(config: &TrainConfig, data: &Dataset) -> Result<(), Error> {
     Ok(())
 }
 
+/// The indices of the drum tracks.
+fn drum_indices(is_drum: &[bool]) -> Vec<usize> {
+    (0..)
+        .zip(is_drum)
+        .filter(|(_, &d)| d)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 impl Trainer {
-    /// Starts a new run of `config` in `dir`, which must not exist or be empty.
+    /// Starts a new run of `config` in `dir`, which must not exist or be empty, with the
+    /// family's `step` built for it on `device`.
     ///
     /// # Errors
-    /// [`Error::File`] if `dir` holds something, the dataset cannot be opened or does not fit the
-    /// model; [`Error::Config`] for a bad config.
-    pub fn create(config: TrainConfig, dir: &Path, device: Device) -> Result<Self, Error> {
+    /// [`Error::File`] if `dir` holds something or the dataset does not fit the run;
+    /// [`Error::Config`] for a bad config.
+    pub fn create(
+        config: RunConfig,
+        dir: &Path,
+        data: Dataset,
+        step: Box<dyn TrainStep>,
+        device: Device,
+    ) -> Result<Self, Error> {
         config.validate()?;
         if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
-            return Err(file_error(
+            return Err(Error::file(
                 dir,
                 "already holds files: continue that run with --resume or choose another --out",
             ));
         }
-        let data = Dataset::open(&config.data)?;
         check_data(&config, &data)?;
         for sub in [CHECKPOINTS_DIR, SAMPLES_DIR] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(|e| file_error(&dir.join(sub), e))?;
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::file(&dir.join(sub), e))?;
         }
         write_file(&dir.join(CONFIG_FILE), config.to_toml()?.as_bytes())?;
         write_file(&dir.join(METRICS_FILE), b"")?;
-        let trainer = Self::open(config, dir, device, data)?;
+        let trainer = Self::open(config, dir, data, step, device)?;
         trainer.log(&format!(
-            "new run: {} generator steps ({} strategy, {} loss), data {} ({} training phrases)",
-            trainer.config.total_steps(),
-            strategy_name(trainer.config.strategy),
-            loss_name(&trainer.config),
+            "new run: {} steps, {}, data {} ({} training phrases)",
+            trainer.step_impl.total_steps(),
+            trainer.step_impl.describe(),
             trainer.config.data.display(),
             trainer.batches.indices.len()
         ))?;
         Ok(trainer)
     }
 
-    /// Continues the run in `dir` from its latest checkpoint (from the start if it has none),
-    /// after `edit` has changed its config (e.g. more steps). Finished work is kept: the
-    /// config is re-validated and rewritten only if `edit` changed it.
+    /// Continues the run of `config` in `dir` from its latest checkpoint (from the start if it
+    /// has none), with the family's `step` built for it.
     ///
     /// # Errors
-    /// [`Error::File`] if `dir` holds no run or its checkpoint does not fit its config.
+    /// [`Error::File`] if the dataset does not fit or the checkpoint does not fit the config.
     pub fn resume(
+        config: RunConfig,
         dir: &Path,
+        data: Dataset,
+        step: Box<dyn TrainStep>,
         device: Device,
-        edit: impl FnOnce(&mut TrainConfig),
     ) -> Result<Self, Error> {
-        let config_path = dir.join(CONFIG_FILE);
-        if !config_path.is_file() {
-            return Err(file_error(
-                dir,
-                "is not a training run (it has no config.toml)",
-            ));
-        }
-        let mut config = TrainConfig::read(&config_path)?;
-        let before = config.clone();
-        edit(&mut config);
-        config.validate().map_err(|e| file_error(&config_path, e))?;
-        if config != before {
-            write_file(&config_path, config.to_toml()?.as_bytes())?;
-        }
-        let data = Dataset::open(&config.data)?;
         check_data(&config, &data)?;
-        let mut trainer = Self::open(config, dir, device, data)?;
+        let mut trainer = Self::open(config, dir, data, step, device)?;
         if let Some(path) = latest_checkpoint(dir) {
-            let checkpoint = crate::checkpoint::load(&path)?;
+            let checkpoint = checkpoint::load(&path)?;
             trainer
                 .restore(&checkpoint)
-                .map_err(|e| file_error(&path, e))?;
+                .map_err(|e| Error::file(&path, e))?;
             trainer.log(&format!(
                 "resumed from {} at step {}",
                 path.display(),
@@ -348,25 +268,14 @@ impl Trainer {
         Ok(trainer)
     }
 
-    /// The common part of [`Trainer::create`] and [`Trainer::resume`] (a resumed run then
-    /// restores its checkpoint over the fresh networks).
-    fn open(config: TrainConfig, dir: &Path, device: Device, data: Dataset) -> Result<Self, Error> {
-        let mut gan = Gan::new(&config, device, stage_at(&config, 0).0)?;
-        if config.output_bias == OutputBias::DataDensity {
-            let logits: Vec<f64> = track_densities(&data)?
-                .iter()
-                // An empty (or full) track would ask for an infinite bias.
-                .map(|&d| {
-                    let d = d.clamp(1e-4, 1.0 - 1e-4);
-                    (d / (1.0 - d)).ln()
-                })
-                .collect();
-            gan.set_output_bias(&logits)?;
-        }
-        // The fixed latents of evaluations and sample sheets, from their own seed.
-        tch::manual_seed(super::seed_of(config.seed, u64::MAX, 1));
-        let n = i64::from(config.eval_samples.max(config.sample_count));
-        let fixed_z = gan.latents(n)?;
+    /// The common part of [`Trainer::create`] and [`Trainer::resume`].
+    fn open(
+        config: RunConfig,
+        dir: &Path,
+        data: Dataset,
+        step_impl: Box<dyn TrainStep>,
+        device: Device,
+    ) -> Result<Self, Error> {
         let data_report =
             dataset::dataset_metrics(&data, Some(Split::Train), &MetricsConfig::default())?;
         let json =
@@ -382,13 +291,13 @@ impl Trainer {
         Ok(Self {
             config,
             dir: dir.to_path_buf(),
-            gan,
+            step_impl,
+            device,
             data,
             batches,
             drawn: 0,
             step: 0,
             best: f64::INFINITY,
-            fixed_z,
             data_report,
             last_eval: None,
             started: Instant::now(),
@@ -396,14 +305,24 @@ impl Trainer {
         })
     }
 
-    /// Generator steps done.
+    /// Steps done.
     pub fn step(&self) -> u64 {
         self.step
     }
 
+    /// Steps of the whole run.
+    pub fn total_steps(&self) -> u64 {
+        self.step_impl.total_steps()
+    }
+
     /// The run's configuration.
-    pub fn config(&self) -> &TrainConfig {
+    pub fn config(&self) -> &RunConfig {
         &self.config
+    }
+
+    /// The family's description of the model and its training.
+    pub fn describe(&self) -> String {
+        self.step_impl.describe()
     }
 
     /// Appends a line to `train.log`.
@@ -414,9 +333,9 @@ impl Trainer {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| file_error(&path, e))?;
+            .map_err(|e| Error::file(&path, e))?;
         writeln!(file, "[{seconds:9.1} s] step {}: {text}", self.step)
-            .map_err(|e| file_error(&path, e))
+            .map_err(|e| Error::file(&path, e))
     }
 
     /// Appends one record to `metrics.jsonl`.
@@ -426,8 +345,8 @@ impl Trainer {
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| file_error(&path, e))?;
-        writeln!(file, "{value}").map_err(|e| file_error(&path, e))
+            .map_err(|e| Error::file(&path, e))?;
+        writeln!(file, "{value}").map_err(|e| Error::file(&path, e))
     }
 
     /// Drops the records of `metrics.jsonl` after the current step (work lost by an
@@ -448,7 +367,7 @@ impl Trainer {
         write_file(&path, kept.as_bytes())
     }
 
-    /// Restores networks, optimisers and counters from a checkpoint.
+    /// Restores the family's state and the counters from a checkpoint.
     fn restore(&mut self, checkpoint: &HashMap<String, Tensor>) -> Result<(), Error> {
         let scalar = |name: &str| -> Result<&Tensor, Error> {
             checkpoint
@@ -460,8 +379,7 @@ impl Trainer {
         let best = scalar("state.best")?.f_double_value(&[])?;
         let step = u64::try_from(step).map_err(|_| Error::Shape(format!("step {step} < 0")))?;
         let drawn = u64::try_from(drawn).map_err(|_| Error::Shape(format!("drawn {drawn} < 0")))?;
-        self.gan.set_stage(stage_at(&self.config, step).0)?;
-        self.gan.load(checkpoint, true)?;
+        self.step_impl.restore(checkpoint, step)?;
         self.step = step;
         self.drawn = drawn;
         self.best = best;
@@ -471,57 +389,39 @@ impl Trainer {
     /// Writes a checkpoint of the current step, keeping the latest `keep_checkpoints`.
     fn checkpoint(&self, best: bool) -> Result<PathBuf, Error> {
         let dir = self.dir.join(CHECKPOINTS_DIR);
-        let mut state = self.gan.state();
+        let mut state = self.step_impl.state();
         let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         state.push(("state.step".into(), Tensor::from(to_i64(self.step))));
         state.push(("state.drawn".into(), Tensor::from(to_i64(self.drawn))));
         state.push(("state.best".into(), Tensor::from(self.best)));
         let path = dir.join(format!("step-{:08}.safetensors", self.step));
-        crate::checkpoint::save(&path, &state)?;
+        checkpoint::save(&path, &state)?;
         if best {
-            crate::checkpoint::save(&dir.join(BEST_FILE), &state)?;
+            checkpoint::save(&dir.join(BEST_FILE), &state)?;
         }
         let all = checkpoints(&dir);
         let excess = all
             .len()
             .saturating_sub(self.config.keep_checkpoints as usize);
         for (_, old) in all.into_iter().take(excess) {
-            std::fs::remove_file(&old).map_err(|e| file_error(&old, e))?;
+            std::fs::remove_file(&old).map_err(|e| Error::file(&old, e))?;
         }
         Ok(path)
     }
 
-    /// The shape of `n` samples.
-    fn shape(&self, n: usize) -> PhraseShape {
-        PhraseShape {
-            samples: n,
-            ..self.data.shape()
-        }
-    }
-
-    /// The binary samples of the first `n` fixed latents, flattened.
-    fn fixed_samples(&self, n: i64) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        while start < n {
-            let len = EVAL_CHUNK.min(n - start);
-            let z = self.fixed_z.f_narrow(0, start, len)?;
-            let x = self.gan.samples(&z)?.f_flatten(0, -1)?;
-            out.extend(Vec::<u8>::try_from(&x)?);
-            start += len;
-        }
-        Ok(out)
-    }
-
-    /// Evaluates the fixed latents' samples against the training data; returns whether they
-    /// are the best so far.
+    /// Evaluates the fixed samples against the training data; returns whether they are the
+    /// best so far.
     fn evaluate(&mut self) -> Result<bool, Error> {
         let n = self.config.eval_samples as usize;
-        let cells = self.fixed_samples(n as i64)?;
-        let view = PhraseView::new(&cells, self.shape(n), self.data.is_drum())?;
-        let report = evaluate(&view, &MetricsConfig::default())?;
+        let cells = self.step_impl.fixed_samples(n)?;
+        let shape = self.config.music.shape(n, self.config.music.phrase.bars);
+        let is_drum = self.config.music.is_drum();
+        let report = evaluate(
+            &PhraseView::new(&cells, shape, &is_drum)?,
+            &MetricsConfig::default(),
+        )?;
         let mut record =
-            json!({"kind": "eval", "step": self.step, "stage": self.gan.stage().name()});
+            json!({"kind": "eval", "step": self.step, "stage": self.step_impl.phase()});
         let mut score = 0.0;
         let mut pairs = Vec::new();
         for metric in EVAL_METRICS {
@@ -563,8 +463,8 @@ impl Trainer {
         Ok(best)
     }
 
-    /// Draws `curves.png` from `metrics.jsonl`: the losses, the gradient penalty, the Wasserstein
-    /// estimate, and each evaluated metric with the training data's value as a dashed line.
+    /// Draws `curves.png` from `metrics.jsonl`: the family's loss panels, and each evaluated
+    /// metric with the training data's value as a dashed line.
     fn curves(&self) -> Result<(), Error> {
         let records: Vec<serde_json::Value> = std::fs::read_to_string(self.dir.join(METRICS_FILE))
             .unwrap_or_default()
@@ -588,22 +488,19 @@ impl Trainer {
             series,
             reference,
         };
-        let mut panels = vec![
-            panel(
-                "losses",
-                vec![
-                    series("train", "d_loss", "critic"),
-                    series("train", "g_loss", "generator"),
-                ],
-                None,
-            ),
-            panel(
-                "Wasserstein estimate",
-                vec![series("train", "wasserstein", "D(real) − D(fake)")],
-                None,
-            ),
-            panel("gradient penalty", vec![series("train", "gp", "GP")], None),
-        ];
+        let mut panels: Vec<Panel> = self
+            .step_impl
+            .loss_panels()
+            .into_iter()
+            .map(|p| {
+                let curves = p
+                    .curves
+                    .iter()
+                    .map(|(key, legend)| series("train", key, legend))
+                    .collect();
+                panel(p.title, curves, None)
+            })
+            .collect();
         for metric in EVAL_METRICS {
             let name = metric.abbreviation();
             let target = self
@@ -627,32 +524,22 @@ impl Trainer {
             panel_height: 260,
             columns: 2,
         };
-        chart::write_png(
-            &self.dir.join(CURVES_FILE),
-            &panels,
-            "generator step",
-            &options,
-        )?;
+        chart::write_png(&self.dir.join(CURVES_FILE), &panels, "step", &options)?;
         Ok(())
-    }
-
-    /// The track descriptions of the data.
-    fn tracks(&self) -> &[TrackInfo] {
-        &self.data.manifest().tracks
     }
 
     /// Writes the sample sheet of the current step: a PNG grid and one MIDI file playing the
     /// samples one after another, a bar of rest between them.
     fn samples(&self) -> Result<(), Error> {
         let n = self.config.sample_count as usize;
-        let cells = self.fixed_samples(n as i64)?;
-        let shape = self.shape(n);
-        let items = (0..n)
-            .map(|i| {
-                let song = phrase_multitrack(&cells, shape, i, self.tracks(), self.config.tempo)?;
-                Ok((format!("#{i}"), song))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let cells = self.step_impl.fixed_samples(n)?;
+        let music = &self.config.music;
+        let shape = music.shape(n, music.phrase.bars);
+        let items: Vec<_> = phrase_songs(&cells, shape, &music.tracks, music.tempo)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, song)| (format!("#{i}"), song))
+            .collect();
         let columns = (n as f64).sqrt().ceil() as usize;
         let stem = self
             .dir
@@ -662,36 +549,29 @@ impl Trainer {
             &stem.with_extension("png"),
             &sheet_png(&items, columns, shape.bars)?,
         )?;
-        let midi = chained_midi(&cells, shape, self.tracks(), self.config.tempo, 1)?;
+        let midi = chained_midi(&cells, shape, &music.tracks, music.tempo, 1)?;
         write_file(&stem.with_extension("mid"), &midi)
     }
 
     /// Writes `report.md`.
     fn report(&self, outcome: Outcome) -> Result<(), Error> {
         let c = &self.config;
+        let p = &c.music.phrase;
         let mut text = format!(
-            "# Training run\n\n- Model: {} tracks × {} bars × {} steps × {} pitches, {} \
-             discriminator, refiner: {}\n- Strategy: {}, loss: {}, batch {}, {} critic steps per \
-             generator step\n- Data: `{}` ({} training phrases)\n- Steps: {} of {} ({})\n- Time \
-             this session: {:.0} s\n\n",
-            c.model.tracks,
-            c.model.bars,
-            c.model.steps_per_bar,
-            c.model.pitches,
-            match c.model.discriminator {
-                crate::DiscriminatorVariant::Proposed => "proposed",
-                crate::DiscriminatorVariant::AblatedI => "ablated-I",
-                crate::DiscriminatorVariant::AblatedII => "ablated-II",
-            },
-            c.model.refiner,
-            strategy_name(c.strategy),
-            loss_name(c),
+            "# Training run\n\n- Model: {} (family {}), {} tracks × {} bars × {} steps × {} \
+             pitches\n- Batch {}\n- Data: `{}` ({} training phrases)\n- Steps: {} of {} ({})\n- \
+             Time this session: {:.0} s\n\n",
+            self.step_impl.describe(),
+            c.family()?,
+            p.tracks,
+            p.bars,
+            p.steps_per_bar,
+            p.pitches,
             c.batch,
-            c.n_critic,
             c.data.display(),
             self.batches.indices.len(),
             self.step,
-            c.total_steps(),
+            self.total_steps(),
             match outcome {
                 Outcome::Finished => "finished",
                 Outcome::Interrupted(_) => "interrupted; continue with --resume",
@@ -699,41 +579,22 @@ impl Trainer {
             self.started.elapsed().as_secs_f64(),
         );
         if let Some(eval) = &self.last_eval {
-            let names: Vec<String> = self.tracks().iter().map(|t| t.name.clone()).collect();
             let samples = format!("samples (step {})", self.step);
             text.push_str(&format!(
                 "## Metrics of {} samples from fixed latents vs the training data\n\n{}\n",
                 c.eval_samples,
                 markdown_table(
                     &[("training data", &self.data_report), (&samples, eval)],
-                    &names
+                    &c.music.track_names()
                 )
             ));
         }
         text.push_str(&format!(
-            "![curves](curves.png)\n\n![samples](samples/step-{:08}.png)\n\nFiles: `config.toml`, `metrics.jsonl`, \
-             `train.log`, `checkpoints/`, `samples/`, `{WEIGHTS_FILE}`.\n",
+            "![curves](curves.png)\n\n![samples](samples/step-{:08}.png)\n\nFiles: `config.toml`, \
+             `metrics.jsonl`, `train.log`, `checkpoints/`, `samples/`, `{WEIGHTS_FILE}`.\n",
             self.step
         ));
         write_file(&self.dir.join(REPORT_FILE), text.as_bytes())
-    }
-
-    /// Critic updates of generator step `in_stage` of `stage`.
-    fn critic_steps(&self, stage: Stage, in_stage: u64) -> u32 {
-        match self.config.warmup {
-            Some(w)
-                if (stage != Stage::Refine && in_stage < w.first)
-                    || (w.every > 0 && in_stage.is_multiple_of(w.every)) =>
-            {
-                w.critic_steps
-            }
-            _ => self.config.n_critic,
-        }
-    }
-
-    /// The refiner's slope after `in_stage` generator steps of refiner training.
-    fn slope(&self, in_stage: u64) -> f64 {
-        self.config.slope(in_stage, self.batches.indices.len())
     }
 
     /// Reads real batch number `self.drawn` onto the device.
@@ -770,8 +631,9 @@ impl Trainer {
         observer: &mut dyn Observer,
         stop: &AtomicBool,
     ) -> Result<Outcome, Error> {
-        let total = self.config.total_steps();
+        let total = self.total_steps();
         observer.start(self.step, total);
+        let mut phase = self.step_impl.phase();
         while self.step < total {
             if stop.load(Ordering::Relaxed) {
                 let path = self.checkpoint(false)?;
@@ -780,50 +642,35 @@ impl Trainer {
                 self.report(Outcome::Interrupted(self.step))?;
                 return Ok(Outcome::Interrupted(self.step));
             }
-            let (stage, in_stage) = stage_at(&self.config, self.step);
-            if stage != self.gan.stage() {
-                self.gan.set_stage(stage)?;
-                self.log(&format!("stage {}", stage.name()))?;
-                observer.message(&format!("stage {}", stage.name()));
-            }
-            let slope = if stage == Stage::Pretrain {
-                1.0
-            } else {
-                self.slope(in_stage)
-            };
-            self.gan.set_slope(slope)?;
-            let critic_steps = self.critic_steps(stage, in_stage);
-            let (data, batches, drawn, device) = (
-                &self.data,
-                &mut self.batches,
-                &mut self.drawn,
-                self.gan.device(),
-            );
-            let losses = self.gan.train_step(self.step, critic_steps, || {
+            let (data, batches, drawn, device) =
+                (&self.data, &mut self.batches, &mut self.drawn, self.device);
+            let losses = self.step_impl.step(self.step, &mut || {
                 Self::next_real(data, batches, drawn, device)
             })?;
+            if losses.phase != phase {
+                phase = losses.phase;
+                self.log(&format!("stage {phase}"))?;
+                observer.message(&format!("stage {phase}"));
+            }
             self.step += 1;
-            if !(losses.d_loss.is_finite() && losses.g_loss.is_finite()) {
+            if let Some((key, value)) = losses.values.iter().find(|(_, v)| !v.is_finite()) {
                 let message = format!(
-                    "training diverged at step {} (critic loss {}, generator loss {}); the \
-                     latest checkpoint is kept: lower the learning rates and --resume",
-                    self.step, losses.d_loss, losses.g_loss
+                    "training diverged at step {} ({key} {value}); the latest checkpoint is \
+                     kept: lower the learning rates and --resume",
+                    self.step
                 );
                 self.log(&message)?;
                 return Err(Error::Config(message));
             }
-            self.window.push(losses);
-            let report = StepReport {
+            observer.step(&StepReport {
                 step: self.step,
                 total,
-                stage,
-                losses,
-                slope,
-            };
-            observer.step(&report);
+                losses: losses.clone(),
+            });
+            self.window.push(losses);
             let end = self.step == total;
             if self.step.is_multiple_of(self.config.log_every) || end {
-                self.log_losses(stage, slope)?;
+                self.log_losses()?;
             }
             let mut best = false;
             if self.step.is_multiple_of(self.config.eval_every) || end {
@@ -837,27 +684,24 @@ impl Trainer {
                 observer.message(&format!("checkpoint {}", path.display()));
             }
         }
-        self.gan.save_weights(&self.dir.join(WEIGHTS_FILE))?;
+        checkpoint::save(&self.dir.join(WEIGHTS_FILE), &self.step_impl.weights())?;
         self.log("finished")?;
         self.report(Outcome::Finished)?;
         Ok(Outcome::Finished)
     }
 
-    /// Writes the mean losses of the steps since the last line.
-    fn log_losses(&mut self, stage: Stage, slope: f64) -> Result<(), Error> {
-        let n = self.window.len().max(1) as f64;
-        let mean = |f: fn(&Losses) -> f64| self.window.iter().map(f).sum::<f64>() / n;
-        let record = json!({
-            "kind": "train",
-            "step": self.step,
-            "stage": stage.name(),
-            "d_loss": mean(|l| l.d_loss),
-            "g_loss": mean(|l| l.g_loss),
-            "gp": mean(|l| l.gp),
-            "wasserstein": mean(|l| l.wasserstein),
-            "slope": slope,
-            "seconds": self.started.elapsed().as_secs_f64(),
-        });
+    /// Writes the mean values of the steps since the last line.
+    fn log_losses(&mut self) -> Result<(), Error> {
+        let Some(last) = self.window.last() else {
+            return Ok(());
+        };
+        let n = self.window.len() as f64;
+        let mut record = json!({"kind": "train", "step": self.step, "stage": last.phase});
+        for (key, _) in &last.values {
+            let mean = self.window.iter().filter_map(|l| l.get(key)).sum::<f64>() / n;
+            record[*key] = json!(mean);
+        }
+        record["seconds"] = json!(self.started.elapsed().as_secs_f64());
         self.window.clear();
         self.record(&record)
     }
@@ -869,24 +713,6 @@ fn finite_or_null(v: f64) -> serde_json::Value {
         json!(v)
     } else {
         serde_json::Value::Null
-    }
-}
-
-fn strategy_name(s: Strategy) -> &'static str {
-    match s {
-        Strategy::TwoStage => "two-stage",
-        Strategy::Joint => "joint",
-        Strategy::EndToEnd => "end-to-end",
-    }
-}
-
-fn loss_name(c: &TrainConfig) -> String {
-    match c.loss {
-        super::Loss::WganGp => format!("WGAN-GP (λ {})", c.gp_weight),
-        super::Loss::NonSaturating if c.gp_weight > 0.0 => {
-            format!("non-saturating + GP (λ {})", c.gp_weight)
-        }
-        super::Loss::NonSaturating => "non-saturating".into(),
     }
 }
 

@@ -65,6 +65,12 @@ pub enum DiscriminatorVariant {
     AblatedII,
 }
 
+choice!(DiscriminatorVariant, "discriminator", {
+    Proposed => "proposed",
+    AblatedI => "ablated-i",
+    AblatedII => "ablated-ii",
+});
+
 /// The binary neurons at the refiner's output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -225,16 +231,6 @@ fn one() -> u32 {
     1
 }
 
-/// The names [`BinaryMuseGanConfig::preset`] knows.
-pub const PRESETS: [&str; 6] = [
-    "bmusegan",
-    "chorale",
-    "tiny",
-    "musegan",
-    "chorale-hybrid",
-    "tiny-hybrid",
-];
-
 impl BinaryMuseGanConfig {
     /// The paper's model: 4 bars × 96 steps (24 per beat) × 84 pitches (C1–B7, MIDI 24–107) ×
     /// 8 tracks (drums first), latent 128, proposed discriminator, refiner with DBNs.
@@ -392,25 +388,6 @@ impl BinaryMuseGanConfig {
                 temporal_channels: 16,
             },
             ..Self::tiny()
-        }
-    }
-
-    /// The preset called `name` (one of [`PRESETS`]).
-    ///
-    /// # Errors
-    /// [`Error::Config`] for an unknown name.
-    pub fn preset(name: &str) -> Result<Self, Error> {
-        match name {
-            "bmusegan" => Ok(Self::bmusegan()),
-            "chorale" => Ok(Self::chorale()),
-            "tiny" => Ok(Self::tiny()),
-            "musegan" => Ok(Self::musegan()),
-            "chorale-hybrid" => Ok(Self::chorale_hybrid()),
-            "tiny-hybrid" => Ok(Self::tiny_hybrid()),
-            other => Err(Error::Config(format!(
-                "unknown preset '{other}' (expected one of {})",
-                PRESETS.join(", ")
-            ))),
         }
     }
 
@@ -635,28 +612,17 @@ impl BinaryMuseGanConfig {
 mod tests {
     use super::*;
 
-    #[test]
-    fn presets_validate_and_unknown_names_are_refused() {
-        for name in PRESETS {
-            BinaryMuseGanConfig::preset(name)
-                .unwrap()
-                .validate()
-                .unwrap();
-        }
-        assert_eq!(
-            BinaryMuseGanConfig::preset("huge").unwrap_err().to_string(),
-            "invalid model configuration: unknown preset 'huge' (expected one of \
-             bmusegan, chorale, tiny, musegan, chorale-hybrid, tiny-hybrid)"
-        );
-    }
-
     /// The phrase presets keep BinaryMuseGAN's generator; the MuseGAN ones are temporal
     /// hybrids of the documented shapes.
     #[test]
     fn presets_choose_their_generators() {
-        for name in ["bmusegan", "chorale", "tiny"] {
-            let cfg = BinaryMuseGanConfig::preset(name).unwrap();
-            assert_eq!(cfg.generator, GeneratorKind::Phrase {}, "{name}");
+        for cfg in [
+            BinaryMuseGanConfig::bmusegan(),
+            BinaryMuseGanConfig::chorale(),
+            BinaryMuseGanConfig::tiny(),
+        ] {
+            cfg.validate().unwrap();
+            assert_eq!(cfg.generator, GeneratorKind::Phrase {});
         }
         let m = BinaryMuseGanConfig::musegan();
         assert_eq!(m.sample_shape(), [5, 4, 48, 84]);
@@ -821,11 +787,17 @@ mod tests {
     /// temporal generator reads as the table documented on [`GeneratorKind`].
     #[test]
     fn config_round_trips_through_toml() {
-        for name in PRESETS {
-            let cfg = BinaryMuseGanConfig::preset(name).unwrap();
+        for cfg in [
+            BinaryMuseGanConfig::bmusegan(),
+            BinaryMuseGanConfig::chorale(),
+            BinaryMuseGanConfig::tiny(),
+            BinaryMuseGanConfig::musegan(),
+            BinaryMuseGanConfig::chorale_hybrid(),
+            BinaryMuseGanConfig::tiny_hybrid(),
+        ] {
             let text = toml::to_string(&cfg).unwrap();
             let back: BinaryMuseGanConfig = toml::from_str(&text).unwrap();
-            assert_eq!(back, cfg, "{name}:\n{text}");
+            assert_eq!(back, cfg, "{text}");
         }
         let text = toml::to_string(&BinaryMuseGanConfig::musegan()).unwrap();
         let table = "[generator]\nkind = \"temporal\"\nstructure = \"hybrid\"\nshared = 32\n\

@@ -18,7 +18,7 @@
 
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::summary::LayerSummary;
+use super::LayerSummary;
 use crate::Error;
 
 /// Standard deviation of the weight initialisation (bmusegan's `neuralnet.py`).

@@ -1,5 +1,6 @@
-//! Training a BinaryMuseGAN: the adversarial updates ([`Gan`]) and the run around them
-//! ([`Trainer`]: data, schedule, checkpoints, logs, samples).
+//! Training a BinaryMuseGAN: the adversarial updates ([`Gan`]) and the family's training step
+//! ([`GanStep`]: stages, slope annealing, critic warm-up, fixed latents) that the engine's
+//! training loop drives.
 //!
 //! Policies:
 //!
@@ -17,66 +18,22 @@
 //!   of `two-stage`) runs in evaluation mode, as it will when generating, so the refiner learns
 //!   on the outputs it will later refine.
 //! - **Slope annealing.** The refiner's slope is `slope_start · slope_factor^⌊k / every⌋` after
-//!   `k` generator steps of refiner training, a function of the step: nothing to save.
+//!   `k` generator steps of refiner training, a function of the step. The slope and stage of
+//!   the last step are saved with the weights (`state.slope`, `state.stage`): generating needs
+//!   them, and must not replay the schedule to find them.
 
-use std::path::Path;
+use std::collections::HashMap;
 
+use museroll_core::dataset::{Dataset, Split};
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::optim::Adam;
-use crate::{gradient_penalty, BinaryMuseGanConfig, Discriminator, Error, Generator, Refiner};
-
-mod config;
-mod run;
-
-pub use config::{Loss, OutputBias, Strategy, TrainConfig, Warmup};
-pub use run::{
-    latest_checkpoint, Observer, Outcome, StepReport, Trainer, BEST_FILE, CHECKPOINTS_DIR,
-    CONFIG_FILE, DATA_METRICS_FILE, WEIGHTS_FILE,
-};
-
-/// What the generator side is learning at a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Stage 1: G and D, no refiner.
-    Pretrain,
-    /// Stage 2 of `two-stage` (refiner only) or `joint` (G and refiner).
-    Refine,
-    /// `end-to-end`: G, refiner and D from the start.
-    EndToEnd,
-}
-
-impl Stage {
-    /// The stage's name in logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Pretrain => "pretrain",
-            Stage::Refine => "refine",
-            Stage::EndToEnd => "end-to-end",
-        }
-    }
-
-    /// A number for checkpoints.
-    fn index(self) -> i64 {
-        match self {
-            Stage::Pretrain => 0,
-            Stage::Refine => 1,
-            Stage::EndToEnd => 2,
-        }
-    }
-}
-
-/// The stage of generator step `step` (0-based) and the generator steps already done in that
-/// stage.
-pub fn stage_at(config: &TrainConfig, step: u64) -> (Stage, u64) {
-    if config.strategy == Strategy::EndToEnd {
-        (Stage::EndToEnd, step)
-    } else if config.has_refiner_stage() && step >= config.steps {
-        (Stage::Refine, step - config.steps)
-    } else {
-        (Stage::Pretrain, step)
-    }
-}
+use super::config::BinaryMuseGanConfig;
+use super::nets::{Discriminator, Generator, Refiner};
+use super::settings::{stage_at, Loss, OutputBias, Settings, Stage, Strategy};
+use crate::engine::optim::Adam;
+use crate::engine::{checkpoint, seed_of, LossPanel, RunConfig, StepLosses, TrainStep};
+use crate::nn::gradient_penalty;
+use crate::Error;
 
 /// The losses of one generator step (critic values averaged over its critic updates).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,26 +48,13 @@ pub struct Losses {
     pub wasserstein: f64,
 }
 
-/// SplitMix64: a well-mixed 64-bit value of `x` (Steele et al. 2014). Seeds of different steps
-/// and updates must not be correlated.
-pub(crate) fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// The libtorch seed of update `update` of generator step `step`.
-fn seed_of(seed: u64, step: u64, update: u64) -> i64 {
-    // libtorch takes the seed as i64: keep it non-negative.
-    (mix(mix(mix(seed) ^ step) ^ update) >> 1) as i64
-}
-
 /// The networks, their optimisers and one adversarial update at a time. Holds no data and
 /// writes no files: [`Trainer`] does, and the benchmark drives a `Gan` directly.
 #[derive(Debug)]
 pub struct Gan {
-    config: TrainConfig,
+    settings: Settings,
+    seed: u64,
+    batch: u32,
     device: Device,
     g_vs: nn::VarStore,
     r_vs: nn::VarStore,
@@ -125,22 +69,28 @@ pub struct Gan {
 
 /// The trainable variables of `vs` as `(PREFIX.NAME, tensor)`.
 fn trainable(vs: &nn::VarStore, prefix: &str) -> Vec<(String, Tensor)> {
-    crate::checkpoint::variables(vs, prefix)
+    checkpoint::variables(vs, prefix)
         .into_iter()
         .filter(|(_, t)| t.requires_grad())
         .collect()
 }
 
 impl Gan {
-    /// Builds the networks of `config.model` on `device` (weights from a seed derived from
-    /// `config.seed`) and the optimisers of stage `stage`.
+    /// Builds the networks of `settings.networks` on `device` (weights from a seed derived from
+    /// `seed`) and the optimisers of stage `stage`, for batches of `batch`.
     ///
     /// # Errors
-    /// [`Error::Config`] if the config does not validate; [`Error::Torch`] from libtorch.
-    pub fn new(config: &TrainConfig, device: Device, stage: Stage) -> Result<Self, Error> {
-        config.validate()?;
-        let model = &config.model;
-        tch::manual_seed(seed_of(config.seed, u64::MAX, 0));
+    /// [`Error::Config`] if the settings do not validate; [`Error::Torch`] from libtorch.
+    pub fn new(
+        settings: &Settings,
+        seed: u64,
+        batch: u32,
+        device: Device,
+        stage: Stage,
+    ) -> Result<Self, Error> {
+        settings.validate()?;
+        let model = &settings.networks;
+        tch::manual_seed(seed_of(seed, u64::MAX, 0));
         let g_vs = nn::VarStore::new(device);
         let r_vs = nn::VarStore::new(device);
         let d_vs = nn::VarStore::new(device);
@@ -153,11 +103,13 @@ impl Gan {
         let discriminator = Discriminator::new(&d_vs.root(), model)?;
         let d_opt = Adam::new(
             trainable(&d_vs, "discriminator"),
-            config.discriminator_optimizer,
+            settings.discriminator_optimizer,
         )?;
-        let g_opt = Adam::new(Vec::new(), config.generator_optimizer)?;
+        let g_opt = Adam::new(Vec::new(), settings.generator_optimizer)?;
         let mut gan = Self {
-            config: config.clone(),
+            settings: settings.clone(),
+            seed,
+            batch,
             device,
             g_vs,
             r_vs,
@@ -175,7 +127,7 @@ impl Gan {
 
     /// The model configuration.
     pub fn model(&self) -> &BinaryMuseGanConfig {
-        &self.config.model
+        &self.settings.networks
     }
 
     /// The device the networks live on.
@@ -196,7 +148,7 @@ impl Gan {
     pub fn set_stage(&mut self, stage: Stage) -> Result<(), Error> {
         let (train_g, train_r) = match stage {
             Stage::Pretrain => (true, false),
-            Stage::Refine => (self.config.strategy == Strategy::Joint, true),
+            Stage::Refine => (self.settings.strategy == Strategy::Joint, true),
             Stage::EndToEnd => (true, true),
         };
         if train_r && self.refiner.is_none() {
@@ -219,7 +171,7 @@ impl Gan {
         } else {
             self.r_vs.freeze();
         }
-        self.g_opt = Adam::new(params, self.config.generator_optimizer)?;
+        self.g_opt = Adam::new(params, self.settings.generator_optimizer)?;
         self.stage = stage;
         Ok(())
     }
@@ -246,7 +198,7 @@ impl Gan {
 
     /// `n` latent vectors drawn from N(0, 1) with libtorch's current generator.
     pub fn latents(&self, n: i64) -> Result<Tensor, Error> {
-        let latent = i64::from(self.config.model.latent);
+        let latent = i64::from(self.settings.networks.latent);
         Ok(Tensor::f_randn([n, latent], (Kind::Float, self.device))?)
     }
 
@@ -254,7 +206,7 @@ impl Gan {
     fn fake(&self, z: &Tensor) -> Result<Tensor, Error> {
         match (self.stage, &self.refiner) {
             (Stage::Pretrain, _) | (_, None) => self.generator.forward_t(z, true),
-            (Stage::Refine, Some(r)) if self.config.strategy == Strategy::TwoStage => {
+            (Stage::Refine, Some(r)) if self.settings.strategy == Strategy::TwoStage => {
                 let x = tch::no_grad(|| self.generator.forward_t(z, false))?;
                 r.forward_t(&x, true)
             }
@@ -339,7 +291,7 @@ impl Gan {
         let wasserstein = d_real
             .f_mean(Kind::Float)?
             .f_sub(&d_fake.f_mean(Kind::Float)?)?;
-        let mut loss = match self.config.loss {
+        let mut loss = match self.settings.loss {
             Loss::WganGp => wasserstein.f_neg()?,
             Loss::NonSaturating => d_real
                 .f_neg()?
@@ -348,7 +300,7 @@ impl Gan {
                 .f_add(&d_fake.f_softplus()?.f_mean(Kind::Float)?)?,
         };
         let mut gp_value = 0.0;
-        if self.config.gp_weight > 0.0 {
+        if self.settings.gp_weight > 0.0 {
             let alpha = Tensor::f_rand([batch, 1, 1, 1, 1], (Kind::Float, self.device))?;
             let gp = gradient_penalty(
                 |x| self.discriminator.forward_t(x, true),
@@ -357,7 +309,7 @@ impl Gan {
                 &alpha,
             )?;
             gp_value = gp.f_double_value(&[])?;
-            loss = loss.f_add(&gp.f_mul_scalar(self.config.gp_weight)?)?;
+            loss = loss.f_add(&gp.f_mul_scalar(self.settings.gp_weight)?)?;
         }
         self.d_opt.zero_grad();
         loss.f_backward()?;
@@ -379,7 +331,7 @@ impl Gan {
         let result = (|| -> Result<f64, Error> {
             let z = self.latents(batch)?;
             let score = self.discriminator.forward_t(&self.fake(&z)?, true)?;
-            let loss = match self.config.loss {
+            let loss = match self.settings.loss {
                 Loss::WganGp => score.f_mean(Kind::Float)?.f_neg()?,
                 Loss::NonSaturating => score.f_neg()?.f_softplus()?.f_mean(Kind::Float)?,
             };
@@ -404,7 +356,7 @@ impl Gan {
         critic_steps: u32,
         mut next_real: impl FnMut() -> Result<Tensor, Error>,
     ) -> Result<Losses, Error> {
-        let seed = self.config.seed;
+        let seed = self.seed;
         let (mut d_loss, mut gp, mut wasserstein) = (0.0, 0.0, 0.0);
         for update in 0..critic_steps {
             let real = next_real()?;
@@ -415,7 +367,7 @@ impl Gan {
             wasserstein += w;
         }
         tch::manual_seed(seed_of(seed, step, u64::from(u32::MAX)));
-        let g_loss = self.generator_step(i64::from(self.config.batch))?;
+        let g_loss = self.generator_step(i64::from(self.batch))?;
         let n = f64::from(critic_steps.max(1));
         Ok(Losses {
             d_loss: d_loss / n,
@@ -430,17 +382,18 @@ impl Gan {
     /// prefix), the optimisers as `optimizer.d.…`, `optimizer.g.…` and the stage the generator
     /// optimiser belongs to as `state.optimizer_stage`.
     pub fn state(&self) -> Vec<(String, Tensor)> {
-        let mut out = crate::checkpoint::variables(&self.g_vs, "generator");
+        let mut out = checkpoint::variables(&self.g_vs, "generator");
         if self.refiner.is_some() {
-            out.extend(crate::checkpoint::variables(&self.r_vs, "refiner"));
+            out.extend(checkpoint::variables(&self.r_vs, "refiner"));
         }
-        out.extend(crate::checkpoint::variables(&self.d_vs, "discriminator"));
+        out.extend(checkpoint::variables(&self.d_vs, "discriminator"));
         out.extend(self.d_opt.state("optimizer.d"));
         out.extend(self.g_opt.state("optimizer.g"));
         out.push((
             "state.optimizer_stage".into(),
             Tensor::from(self.stage.index()),
         ));
+        out.extend(self.inference_state());
         out
     }
 
@@ -457,11 +410,11 @@ impl Gan {
         checkpoint: &std::collections::HashMap<String, Tensor>,
         optimizers: bool,
     ) -> Result<(), Error> {
-        crate::checkpoint::restore(&self.g_vs, "generator", checkpoint)?;
+        checkpoint::restore(&self.g_vs, "generator", checkpoint)?;
         if self.refiner.is_some() {
-            crate::checkpoint::restore(&self.r_vs, "refiner", checkpoint)?;
+            checkpoint::restore(&self.r_vs, "refiner", checkpoint)?;
         }
-        crate::checkpoint::restore(&self.d_vs, "discriminator", checkpoint)?;
+        checkpoint::restore(&self.d_vs, "discriminator", checkpoint)?;
         if optimizers {
             self.d_opt.load_state("optimizer.d", checkpoint)?;
             let saved_stage = checkpoint
@@ -475,16 +428,242 @@ impl Gan {
         Ok(())
     }
 
-    /// Writes the weights alone (no optimiser state) to `path`, a safetensors file PyTorch opens.
-    ///
-    /// # Errors
-    /// [`Error::File`] naming `path`.
-    pub fn save_weights(&self, path: &Path) -> Result<(), Error> {
-        let weights: Vec<_> = self
+    /// The weights alone (no optimiser state) with the inference state a sampler needs: the
+    /// stage (`state.stage`) and the refiner's slope (`state.slope`).
+    pub fn weights(&self) -> Vec<(String, Tensor)> {
+        let mut weights: Vec<_> = self
             .state()
             .into_iter()
             .filter(|(name, _)| !name.starts_with("optimizer.") && !name.starts_with("state."))
             .collect();
-        crate::checkpoint::save(path, &weights)
+        weights.extend(self.inference_state());
+        weights
+    }
+
+    /// `state.stage` and `state.slope`.
+    fn inference_state(&self) -> [(String, Tensor); 2] {
+        let slope = self.refiner.as_ref().map_or(1.0, Refiner::slope);
+        [
+            ("state.stage".into(), Tensor::from(self.stage.index())),
+            ("state.slope".into(), Tensor::from(slope)),
+        ]
+    }
+}
+
+/// The family's training step: the [`Gan`] and its schedule (stages, slope, warm-up), the
+/// latents fixed for the run's evaluations and sample sheets.
+pub struct GanStep {
+    gan: Gan,
+    /// Stage-1 steps of the run.
+    steps: u64,
+    /// Training phrases (an epoch, for the slope schedule).
+    train_phrases: usize,
+    fixed_z: Tensor,
+}
+
+/// Samples generated at once in evaluation mode.
+const EVAL_CHUNK: i64 = 64;
+
+/// Each track's share of active cells over the training split.
+fn track_densities(data: &Dataset) -> Result<Vec<f64>, Error> {
+    let shape = data.shape();
+    let per_track = shape.bars * shape.steps_per_bar * shape.pitches;
+    let cells = data.phrase_cells();
+    let mut on = vec![0u64; shape.tracks];
+    let indices = data.split(Split::Train);
+    let mut buffer = Vec::new();
+    for chunk in indices.chunks(256) {
+        buffer.resize(chunk.len() * cells, 0u8);
+        data.read_batch(chunk, &mut buffer)?;
+        for phrase in buffer.chunks_exact(cells) {
+            for (count, track) in on.iter_mut().zip(phrase.chunks_exact(per_track)) {
+                *count += track.iter().map(|&c| u64::from(c)).sum::<u64>();
+            }
+        }
+    }
+    let total = (indices.len() * per_track).max(1) as f64;
+    Ok(on.iter().map(|&n| n as f64 / total).collect())
+}
+
+impl GanStep {
+    /// The step of a run of `config` with the family's `settings` on `data`, on `device`: fresh
+    /// networks (G's outputs starting at the data's densities when the settings say so) and the
+    /// run's fixed latents.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for settings that do not fit the run's music; errors of libtorch.
+    pub fn new(
+        config: &RunConfig,
+        settings: &Settings,
+        data: &Dataset,
+        device: Device,
+    ) -> Result<Self, Error> {
+        super::check_music(&settings.networks, &config.music).map_err(|problem| {
+            Error::file(
+                data.dir(),
+                format!("the dataset does not fit the model: {problem}"),
+            )
+        })?;
+        let stage = stage_at(settings, config.steps, 0).0;
+        let mut gan = Gan::new(settings, config.seed, config.batch, device, stage)?;
+        if settings.output_bias == OutputBias::DataDensity {
+            let logits: Vec<f64> = track_densities(data)?
+                .iter()
+                // An empty (or full) track would ask for an infinite bias.
+                .map(|&d| {
+                    let d = d.clamp(1e-4, 1.0 - 1e-4);
+                    (d / (1.0 - d)).ln()
+                })
+                .collect();
+            gan.set_output_bias(&logits)?;
+        }
+        // The fixed latents of evaluations and sample sheets, from their own seed.
+        tch::manual_seed(seed_of(config.seed, u64::MAX, 1));
+        let n = i64::from(config.eval_samples.max(config.sample_count));
+        let fixed_z = gan.latents(n)?;
+        Ok(Self {
+            gan,
+            steps: config.steps,
+            train_phrases: data.split(Split::Train).len(),
+            fixed_z,
+        })
+    }
+
+    /// Critic updates of generator step `in_stage` of `stage`.
+    fn critic_steps(&self, stage: Stage, in_stage: u64) -> u32 {
+        match self.gan.settings.warmup {
+            Some(w)
+                if (stage != Stage::Refine && in_stage < w.first)
+                    || (w.every > 0 && in_stage.is_multiple_of(w.every)) =>
+            {
+                w.critic_steps
+            }
+            _ => self.gan.settings.n_critic,
+        }
+    }
+
+    /// The refiner's slope at generator step `in_stage` of `stage`.
+    fn slope(&self, stage: Stage, in_stage: u64) -> f64 {
+        match stage {
+            Stage::Pretrain => 1.0,
+            _ => self
+                .gan
+                .settings
+                .slope(in_stage, self.gan.batch, self.train_phrases),
+        }
+    }
+
+    /// Moves the networks to where step `step` is: its stage and slope.
+    fn enter(&mut self, step: u64) -> Result<(Stage, u64), Error> {
+        let (stage, in_stage) = stage_at(&self.gan.settings, self.steps, step);
+        if stage != self.gan.stage() {
+            self.gan.set_stage(stage)?;
+        }
+        self.gan.set_slope(self.slope(stage, in_stage))?;
+        Ok((stage, in_stage))
+    }
+}
+
+impl TrainStep for GanStep {
+    fn total_steps(&self) -> u64 {
+        self.gan.settings.total_steps(self.steps)
+    }
+
+    fn step(
+        &mut self,
+        step: u64,
+        next_real: &mut dyn FnMut() -> Result<Tensor, Error>,
+    ) -> Result<StepLosses, Error> {
+        let (stage, in_stage) = self.enter(step)?;
+        let critic_steps = self.critic_steps(stage, in_stage);
+        let losses = self.gan.train_step(step, critic_steps, next_real)?;
+        Ok(StepLosses {
+            phase: stage.name(),
+            values: vec![
+                ("d_loss", losses.d_loss),
+                ("g_loss", losses.g_loss),
+                ("gp", losses.gp),
+                ("wasserstein", losses.wasserstein),
+                (
+                    "slope",
+                    self.gan.refiner.as_ref().map_or(1.0, Refiner::slope),
+                ),
+            ],
+        })
+    }
+
+    fn fixed_samples(&self, n: usize) -> Result<Vec<u8>, Error> {
+        let n = n as i64;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let len = EVAL_CHUNK.min(n - start);
+            let z = self.fixed_z.f_narrow(0, start, len)?;
+            let x = self.gan.samples(&z)?.f_flatten(0, -1)?;
+            out.extend(Vec::<u8>::try_from(&x)?);
+            start += len;
+        }
+        Ok(out)
+    }
+
+    fn phase(&self) -> &'static str {
+        self.gan.stage().name()
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        self.gan.state()
+    }
+
+    fn restore(&mut self, checkpoint: &HashMap<String, Tensor>, done: u64) -> Result<(), Error> {
+        // The stage of the next step: a checkpoint at the end of stage 1 resumes into stage 2.
+        self.enter(done)?;
+        self.gan.load(checkpoint, true)
+    }
+
+    fn weights(&self) -> Vec<(String, Tensor)> {
+        self.gan.weights()
+    }
+
+    fn loss_panels(&self) -> Vec<LossPanel> {
+        vec![
+            LossPanel {
+                title: "losses",
+                curves: vec![("d_loss", "critic"), ("g_loss", "generator")],
+            },
+            LossPanel {
+                title: "Wasserstein estimate",
+                curves: vec![("wasserstein", "D(real) − D(fake)")],
+            },
+            LossPanel {
+                title: "gradient penalty",
+                curves: vec![("gp", "GP")],
+            },
+        ]
+    }
+
+    fn describe(&self) -> String {
+        let s = &self.gan.settings;
+        let m = &s.networks;
+        let loss = match s.loss {
+            Loss::WganGp => format!("WGAN-GP (λ {})", s.gp_weight),
+            Loss::NonSaturating if s.gp_weight > 0.0 => {
+                format!("non-saturating + GP (λ {})", s.gp_weight)
+            }
+            Loss::NonSaturating => "non-saturating".into(),
+        };
+        format!(
+            "{} generator, {} discriminator, refiner: {}; {} strategy, {loss} loss, {} critic \
+             steps per generator step",
+            match m.generator {
+                super::GeneratorKind::Phrase { .. } => "phrase".to_string(),
+                super::GeneratorKind::Temporal { structure, .. } => {
+                    format!("temporal ({structure:?})").to_lowercase()
+                }
+            },
+            m.discriminator.name(),
+            m.refiner,
+            s.strategy,
+            s.n_critic
+        )
     }
 }

@@ -1,4 +1,5 @@
-//! Per-layer summaries of the networks: what `museroll model --preset P [--json]` prints.
+//! Per-layer summaries of networks: what `museroll model --preset P [--json]` prints, for every
+//! family.
 //!
 //! Policies:
 //!
@@ -16,11 +17,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use tch::{nn, Device};
-
-use crate::bmusegan::{Discriminator, Generator, Refiner};
-use crate::config::BinaryMuseGanConfig;
-use crate::Error;
 
 /// One layer (or a parameter-free feature step) of a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,49 +67,30 @@ impl NetworkSummary {
     }
 }
 
-/// The summary of a whole model: its config, each network, and the total.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The summary of a whole model: its family, its config, each network, and the total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
-    /// The config the networks were built from.
-    pub config: BinaryMuseGanConfig,
-    /// Generator, refiner (if the config has one) and discriminator.
+    /// The family's name (see [`crate::families::FAMILIES`]).
+    pub family: String,
+    /// The config the networks were built from, as the family writes it in a run's config.
+    pub config: serde_json::Value,
+    /// Every network of the model, in the order the family builds them.
     pub networks: Vec<NetworkSummary>,
     /// Total trainable parameters of all networks.
     pub params: i64,
 }
 
-/// Builds every network of `cfg` on the CPU (weights are initialised, nothing runs) and
-/// summarises them.
-///
-/// # Errors
-/// [`Error::Config`] if `cfg` does not validate; [`Error::Torch`] if libtorch fails to allocate.
-///
-/// # Example
-/// ```
-/// use museroll_models::{summary, BinaryMuseGanConfig};
-///
-/// let s = summary(&BinaryMuseGanConfig::tiny())?;
-/// let names: Vec<_> = s.networks.iter().map(|n| n.network.as_str()).collect();
-/// assert_eq!(names, ["generator", "refiner", "discriminator"]);
-/// assert_eq!(s.params, s.networks.iter().map(|n| n.params).sum::<i64>());
-/// # Ok::<(), museroll_models::Error>(())
-/// ```
-pub fn summary(cfg: &BinaryMuseGanConfig) -> Result<ModelSummary, Error> {
-    cfg.validate()?;
-    let _no_grad = tch::no_grad_guard();
-    let vs = nn::VarStore::new(Device::Cpu);
-    let root = vs.root();
-    let mut networks = vec![Generator::new(&(&root / "generator"), cfg)?.summary()];
-    if cfg.refiner {
-        networks.push(Refiner::new(&(&root / "refiner"), cfg)?.summary());
+impl ModelSummary {
+    /// The summary of `networks` of a `family` model with `config`; the total is summed.
+    pub fn new(family: &str, config: serde_json::Value, networks: Vec<NetworkSummary>) -> Self {
+        let params = networks.iter().map(|n| n.params).sum();
+        Self {
+            family: family.to_owned(),
+            config,
+            networks,
+            params,
+        }
     }
-    networks.push(Discriminator::new(&(&root / "discriminator"), cfg)?.summary());
-    let params = networks.iter().map(|n| n.params).sum();
-    Ok(ModelSummary {
-        config: cfg.clone(),
-        networks,
-        params,
-    })
 }
 
 /// Writes `[a, b, c]` as `a×b×c`.
@@ -123,7 +100,7 @@ fn shape(s: &[i64]) -> String {
 }
 
 impl fmt::Display for ModelSummary {
-    /// A plain-text table per network, then the total.
+    /// A plain-text table per network, then the total (every line ends with a newline).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for net in &self.networks {
             writeln!(
@@ -151,6 +128,6 @@ impl fmt::Display for ModelSummary {
             }
             writeln!(f, "  {} parameters: {}", net.network, net.params)?;
         }
-        write!(f, "total parameters: {}", self.params)
+        writeln!(f, "total parameters: {}", self.params)
     }
 }

@@ -31,10 +31,10 @@
 
 use tch::{nn, Tensor};
 
-use crate::bmusegan::{Dims, Private};
-use crate::config::{BinaryMuseGanConfig, GeneratorKind, LatentStructure};
-use crate::layers::{Act, Block, Stack};
-use crate::summary::LayerSummary;
+use super::blocks::{Dims, Private};
+use super::config::{BinaryMuseGanConfig, GeneratorKind, LatentStructure};
+use crate::nn::stack::{Act, Block, Stack};
+use crate::nn::LayerSummary;
 use crate::Error;
 
 /// A block with batch norm and a leaky ReLU.

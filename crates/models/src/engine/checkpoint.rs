@@ -14,14 +14,6 @@ use tch::{nn, Tensor};
 
 use crate::Error;
 
-/// The error of a file operation on `path`.
-fn file_error(path: &Path, problem: impl std::fmt::Display) -> Error {
-    Error::File {
-        path: path.to_path_buf(),
-        problem: problem.to_string(),
-    }
-}
-
 /// Writes `tensors` to `path` as safetensors: first to a temporary file next to it, synced, then
 /// renamed over `path`, so a crash leaves either the old file or the new one.
 ///
@@ -42,7 +34,7 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), Error> {
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        file_error(path, e)
+        Error::file(path, e)
     })
 }
 
@@ -52,10 +44,10 @@ pub fn save(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), Error> {
 /// [`Error::File`] naming `path` if it is missing or not a safetensors file.
 pub fn load(path: &Path) -> Result<HashMap<String, Tensor>, Error> {
     if !path.is_file() {
-        return Err(file_error(path, "no such checkpoint file"));
+        return Err(Error::file(path, "no such checkpoint file"));
     }
     let tensors = Tensor::read_safetensors(path).map_err(|e| {
-        file_error(
+        Error::file(
             path,
             format!(
                 "not a readable safetensors checkpoint ({})",

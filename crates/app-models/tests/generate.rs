@@ -1,19 +1,23 @@
-//! Generation from tiny training runs: every binarization gives binary samples of the model's
-//! shape, reproducible from the seed; interpolation paths; the output directory's policies; bad
-//! weights and requests refused with the file named.
+//! Generation from tiny training runs and from the committed models: every binarization gives
+//! binary samples of the model's shape, reproducible from the seed; walks; pieces longer than a
+//! phrase; the files and the output directory's policies; bad weights and requests refused with
+//! the file named; the committed models generate the samples they generated before the model
+//! families existed, bit for bit.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
-use museroll_core::dataset::{self, BuildOptions, NoProgress, Windows};
+use museroll_app_models::engine::{checkpoint, Observer, Outcome, RunConfig, StepReport, Weights};
+use museroll_app_models::families::bmusegan::{GanSampler, Settings, Strategy};
+use museroll_app_models::families::{create_run, open_run, OpenRun};
+use museroll_app_models::generate::{generate, GenerateOptions, Generated, Walk};
+use museroll_app_models::sample::{
+    latents, Binarize, Interpolation, LatentGrid, SampleRequest, MAX_SAMPLES,
+};
+use museroll_app_models::sink::write_dir;
+use museroll_core::dataset::{self, BuildOptions, Manifest, NoProgress, Windows};
 use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
-use museroll_models::generate::{
-    latents, Binarize, GenerateOptions, Interpolation, LatentGrid, Run, MAX_SAMPLES,
-};
-use museroll_models::train::{
-    Gan, Observer, Outcome, Stage, StepReport, Strategy, TrainConfig, Trainer,
-};
 use museroll_models::{BinaryMuseGanConfig, BinaryNeuronKind, GeneratorKind, LatentStructure};
 use tch::{Device, Tensor};
 
@@ -79,20 +83,30 @@ impl Observer for Quiet {
 
 /// A finished tiny run (2 + 1 steps, two-stage) of `model` in `dir/name`.
 fn tiny_run(dir: &Path, data: &Path, name: &str, model: BinaryMuseGanConfig) -> PathBuf {
-    let mut c = TrainConfig::new(model, data.to_path_buf());
-    c.strategy = Strategy::TwoStage;
+    let mut settings = Settings::new(model);
+    settings.strategy = Strategy::TwoStage;
+    settings.n_critic = 1;
+    settings.refiner_steps = 1;
+    let manifest = Manifest::read(data).unwrap();
+    let mut c = RunConfig::new(settings.to_table().unwrap(), data.to_path_buf(), &manifest);
     c.batch = 4;
-    c.n_critic = 1;
     c.steps = 2;
-    c.refiner_steps = 1;
     c.checkpoint_every = 1;
     c.eval_samples = 4;
     c.sample_count = 2;
     let out = dir.join(name);
-    let mut trainer = Trainer::create(c, &out, Device::Cpu).unwrap();
+    let mut trainer = create_run(c, &out, Device::Cpu).unwrap();
     let outcome = trainer.run(&mut Quiet, &AtomicBool::new(false)).unwrap();
     assert_eq!(outcome, Outcome::Finished);
     out
+}
+
+/// The run's generator and refiner with `weights`, for checks below the request level.
+fn sampler(run: &Path, weights: &Weights) -> GanSampler {
+    let config = RunConfig::read(&run.join("config.toml")).unwrap();
+    let settings = Settings::from_table(config.family_section()).unwrap();
+    let tensors = checkpoint::load(&weights.resolve(run).unwrap()).unwrap();
+    GanSampler::load(&settings.networks, config.music, &tensors, Device::Cpu).unwrap()
 }
 
 fn cells(t: &Tensor) -> Vec<u8> {
@@ -101,9 +115,24 @@ fn cells(t: &Tensor) -> Vec<u8> {
 
 fn options(n: usize, seed: u64, binarize: Option<Binarize>) -> GenerateOptions {
     GenerateOptions {
-        binarize,
-        ..GenerateOptions::new(n, seed)
+        request: SampleRequest {
+            binarize,
+            ..SampleRequest::new(n, seed)
+        },
+        walk: None,
     }
+}
+
+/// Generates into `out` (forced or not), as `museroll generate` does.
+fn generate_into(
+    run: &OpenRun,
+    o: &GenerateOptions,
+    out: &Path,
+    force: bool,
+) -> Result<Generated, String> {
+    let generated = generate(run, o).map_err(|e| e.to_string())?;
+    write_dir(out, &generated.files, force).map_err(|e| e.to_string())?;
+    Ok(generated)
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -127,27 +156,28 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
     let mut model = BinaryMuseGanConfig::tiny();
     model.binary_neuron = BinaryNeuronKind::Sbn;
     let run_dir = tiny_run(dir.path(), &data, "run", model);
-    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
-    assert_eq!(run.weights(), run_dir.join("model.safetensors"));
-    assert!(run.notes().is_empty(), "{:?}", run.notes());
-    assert_eq!(run.tracks()[1].name, "Piano");
-    assert_eq!(run.tracks()[1].program, Program::new(4).unwrap());
-    assert!(run.tracks()[0].is_drum);
+    let run = open_run(&run_dir, &Weights::Final, Device::Cpu).unwrap();
+    assert_eq!(run.weights, run_dir.join("model.safetensors"));
+    assert!(run.sampler.notes().is_empty(), "{:?}", run.sampler.notes());
+    assert_eq!(run.music().tracks[1].name, "Piano");
+    assert_eq!(run.music().tracks[1].program, Program::new(4).unwrap());
+    assert!(run.music().tracks[0].is_drum);
     assert_eq!(
-        run.default_binarize(),
+        run.sampler.default_binarize(),
         Binarize::Refiner,
         "the run trained a refiner"
     );
 
-    let z = run.latents(5, 3).unwrap();
+    let g = sampler(&run_dir, &Weights::Final);
+    let z = g.latents(5, 3).unwrap();
     assert_eq!(z.size(), [3, 16]);
     assert_eq!(
         Vec::<f32>::try_from(&z.flatten(0, -1)).unwrap(),
         latents(5, 3, 16)
     );
-    let other = run.latents(6, 3).unwrap();
+    let other = g.latents(6, 3).unwrap();
     for binarize in [Binarize::Hard, Binarize::Bernoulli, Binarize::Refiner] {
-        let a = run.sample(&z, binarize, 5).unwrap();
+        let a = g.binary(&z, binarize, 5).unwrap();
         assert_eq!(a.size(), [3, 2, 2, 8, 24], "{binarize}");
         assert_eq!(a.kind(), tch::Kind::Uint8);
         let a = cells(&a);
@@ -157,40 +187,61 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
         );
         assert_eq!(
             a,
-            cells(&run.sample(&z, binarize, 5).unwrap()),
+            cells(&g.binary(&z, binarize, 5).unwrap()),
             "{binarize}: same seed"
         );
         if binarize != Binarize::Hard {
             assert!(a.contains(&1) && a.contains(&0), "{binarize}");
-            let b = cells(&run.sample(&other, binarize, 6).unwrap());
+            let b = cells(&g.binary(&other, binarize, 6).unwrap());
             assert_ne!(a, b, "{binarize}: other seed");
         }
     }
     // ht is G's output thresholded at 0.5; another seed changes that output.
-    let p = run.probabilities(&z).unwrap();
+    let p = g.probabilities(&z).unwrap();
     assert_eq!(p.size(), [3, 2, 2, 8, 24]);
     let above: Vec<u8> = Vec::<f32>::try_from(&p.flatten(0, -1))
         .unwrap()
         .iter()
         .map(|&v| u8::from(v > 0.5))
         .collect();
-    assert_eq!(above, cells(&run.sample(&z, Binarize::Hard, 5).unwrap()));
-    let q = run.probabilities(&other).unwrap();
+    assert_eq!(above, cells(&g.binary(&z, Binarize::Hard, 5).unwrap()));
+    let q = g.probabilities(&other).unwrap();
     assert!(f64::try_from((&p - &q).abs().max()).unwrap() > 0.0);
     // Bernoulli sampling draws per seed: the same latents binarized with another seed differ.
     assert_ne!(
-        cells(&run.sample(&z, Binarize::Bernoulli, 5).unwrap()),
-        cells(&run.sample(&z, Binarize::Bernoulli, 7).unwrap())
+        cells(&g.binary(&z, Binarize::Bernoulli, 5).unwrap()),
+        cells(&g.binary(&z, Binarize::Bernoulli, 7).unwrap())
+    );
+    // A request's samples are those of its seed's latents.
+    let request = run
+        .sampler
+        .sample(&SampleRequest {
+            binarize: Some(Binarize::Bernoulli),
+            ..SampleRequest::new(3, 5)
+        })
+        .unwrap();
+    assert_eq!(
+        request.cells,
+        cells(&g.binary(&z, Binarize::Bernoulli, 5).unwrap())
     );
 
     // The files, twice from one seed: the same bytes.
     let out = |name: &str| dir.path().join(name);
-    let generated = run
-        .generate(&options(3, 9, Some(Binarize::Bernoulli)), &out("a"))
-        .unwrap();
-    run.generate(&options(3, 9, Some(Binarize::Bernoulli)), &out("b"))
-        .unwrap();
-    assert_eq!(generated.binarize, Binarize::Bernoulli);
+    let generated = generate_into(
+        &run,
+        &options(3, 9, Some(Binarize::Bernoulli)),
+        &out("a"),
+        false,
+    )
+    .unwrap();
+    generate_into(
+        &run,
+        &options(3, 9, Some(Binarize::Bernoulli)),
+        &out("b"),
+        false,
+    )
+    .unwrap();
+    assert_eq!(generated.samples.binarize, Binarize::Bernoulli);
     assert_eq!(generated.report.samples, 3);
     assert!(
         generated
@@ -251,8 +302,6 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
             .unwrap()
             > 3
     );
-    let picture = image::open(out("a").join("samples.png")).unwrap();
-    assert!(picture.width() > 100 && picture.height() > 100);
     let md = std::fs::read_to_string(out("a").join("metrics.md")).unwrap();
     assert!(
         md.contains("3 samples of 2 bars, seed 9, binarization bs")
@@ -261,58 +310,43 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
     );
 
     // The default binarization is the refiner's.
-    assert_eq!(
-        run.generate(&options(1, 9, None), &out("c"))
-            .unwrap()
-            .binarize,
-        Binarize::Refiner
-    );
+    let default = generate(&run, &options(1, 9, None)).unwrap();
+    assert_eq!(default.samples.binarize, Binarize::Refiner);
 
     // A checkpoint of stage 1 (step 2 of a run whose refiner starts at step 3): its refiner is
-    // untrained, so ht is the default.
-    let early = Run::open(
-        &run_dir,
-        Some(
-            run_dir
-                .join("checkpoints/step-00000002.safetensors")
-                .to_str()
-                .unwrap(),
-        ),
-        Device::Cpu,
+    // untrained, so ht is the default, and a note says so.
+    let early = Weights::Path(run_dir.join("checkpoints/step-00000002.safetensors"));
+    let early = open_run(&run_dir, &early, Device::Cpu).unwrap();
+    assert_eq!(early.sampler.default_binarize(), Binarize::Hard);
+    assert!(early.sampler.notes()[0].contains("not trained yet"));
+    let latest = open_run(&run_dir, &Weights::Latest, Device::Cpu).unwrap();
+    assert!(latest.weights.ends_with("step-00000003.safetensors"));
+    assert_eq!(latest.sampler.default_binarize(), Binarize::Refiner);
+    let best = open_run(&run_dir, &Weights::Best, Device::Cpu).unwrap();
+    assert!(best.weights.ends_with("best.safetensors"));
+
+    // The dataset gone: the run still knows its music, and generates the same files.
+    std::fs::remove_dir_all(&data).unwrap();
+    let orphan = open_run(&run_dir, &Weights::Final, Device::Cpu).unwrap();
+    assert_eq!(orphan.music(), run.music());
+    generate_into(
+        &orphan,
+        &options(3, 9, Some(Binarize::Bernoulli)),
+        &out("d"),
+        false,
     )
     .unwrap();
-    assert_eq!(early.default_binarize(), Binarize::Hard);
-    let latest = Run::open(&run_dir, Some("latest"), Device::Cpu).unwrap();
-    assert!(latest.weights().ends_with("step-00000003.safetensors"));
-    assert_eq!(latest.default_binarize(), Binarize::Refiner);
-    assert!(Run::open(&run_dir, Some("best"), Device::Cpu)
-        .unwrap()
-        .weights()
-        .ends_with("best.safetensors"));
-
-    // The dataset gone: fallback track descriptions, with a note; the data metrics stay.
-    std::fs::remove_dir_all(&data).unwrap();
-    let orphan = Run::open(&run_dir, None, Device::Cpu).unwrap();
-    let track_names: Vec<&str> = orphan.tracks().iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(track_names, ["Track 0", "Track 1"]);
-    assert!(orphan.tracks()[0].is_drum && !orphan.tracks()[1].is_drum);
-    assert_eq!(orphan.resolution().steps(), 2);
-    assert_eq!(orphan.notes().len(), 1);
-    assert!(
-        orphan.notes()[0].contains("the dataset cannot be read"),
-        "{:?}",
-        orphan.notes()
-    );
-    assert!(orphan.data_report().is_some());
-    let g = orphan.generate(&options(2, 9, None), &out("d")).unwrap();
-    assert_eq!(g.notes, orphan.notes());
-    let (x, _) =
-        museroll_core::io::read_file(&out("d").join("sample-00.mid"), &Default::default()).unwrap();
-    assert_eq!(x.tracks[1].name, "Track 1");
+    for name in names(&out("a")) {
+        assert_eq!(
+            std::fs::read(out("a").join(&name)).unwrap(),
+            std::fs::read(out("d").join(&name)).unwrap(),
+            "{name} differs without the dataset"
+        );
+    }
 
     // Interpolations.
     for kind in [Interpolation::Lerp, Interpolation::Slerp] {
-        let path = run.path(41, kind, 5).unwrap();
+        let path = g.path(41, kind, 5).unwrap();
         assert_eq!(path.size(), [5, 16]);
         let rows: Vec<Vec<f32>> = (0..5)
             .map(|k| Vec::<f32>::try_from(&path.get(k)).unwrap())
@@ -331,18 +365,22 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
         }
     }
     for steps in [0, 1, 65] {
-        let err = run
+        let err = g
             .path(1, Interpolation::Slerp, steps)
             .unwrap_err()
             .to_string();
         assert!(err.contains(&format!("not {steps}")), "{err}");
     }
 
-    let out = dir.path().join("walk");
+    let walk_dir = dir.path().join("walk");
     let mut o = options(2, 41, Some(Binarize::Bernoulli));
-    o.interpolation = Some((Interpolation::Slerp, 4));
-    run.generate(&o, &out).unwrap();
-    let files = names(&out);
+    o.walk = Some(Walk {
+        kind: Interpolation::Slerp,
+        steps: 4,
+        grid: None,
+    });
+    generate_into(&run, &o, &walk_dir, false).unwrap();
+    let files = names(&walk_dir);
     for name in [
         "interpolation.mid",
         "interpolation.png",
@@ -360,7 +398,8 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
     let two = museroll_core::io::ReadOptions {
         resolution: Resolution::new(2).unwrap(),
     };
-    let (song, _) = museroll_core::io::read_file(&out.join("interpolation.mid"), &two).unwrap();
+    let (song, _) =
+        museroll_core::io::read_file(&walk_dir.join("interpolation.mid"), &two).unwrap();
     assert_eq!(song.len(), 12 * 8);
     assert!(
         song.tracks
@@ -369,20 +408,20 @@ fn samples_files_and_interpolations_of_a_tiny_run() {
         "a note in a rest bar"
     );
     // The ends of the walk are the first samples of the two seeds.
-    let walk = run
-        .probabilities(&run.path(41, Interpolation::Slerp, 4).unwrap())
+    let walk = g
+        .probabilities(&g.path(41, Interpolation::Slerp, 4).unwrap())
         .unwrap();
     for (k, seed) in [(0, 41), (3, 42)] {
-        let first = run.probabilities(&run.latents(seed, 1).unwrap()).unwrap();
+        let first = g.probabilities(&g.latents(seed, 1).unwrap()).unwrap();
         let diff = f64::try_from((walk.get(k) - first.get(0)).abs().max()).unwrap();
         assert!(diff < 1e-6, "step {k}: {diff}");
     }
-    let mut bad = o;
-    bad.interpolation = Some((Interpolation::Lerp, 1));
-    let err = run
-        .generate(&bad, &dir.path().join("bad"))
-        .unwrap_err()
-        .to_string();
+    o.walk = Some(Walk {
+        kind: Interpolation::Lerp,
+        steps: 1,
+        grid: None,
+    });
+    let err = generate_into(&run, &o, &dir.path().join("bad"), false).unwrap_err();
     assert!(err.contains("2 to 64 steps, not 1"), "{err}");
     assert!(!dir.path().join("bad").exists() && !dir.path().join("bad.partial").exists());
 }
@@ -395,48 +434,29 @@ fn bad_weights_requests_and_outputs_are_refused() {
     let mut model = BinaryMuseGanConfig::tiny();
     model.refiner = false;
     let run_dir = tiny_run(dir.path(), &data, "plain", model);
-    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
-    assert_eq!(run.default_binarize(), Binarize::Hard);
-    let err = run
-        .sample(&run.latents(0, 2).unwrap(), Binarize::Refiner, 0)
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        err,
-        format!(
-            "{}: this model has no refiner; use --binarize ht or bs",
-            run_dir.display()
-        )
-    );
+    let run = open_run(&run_dir, &Weights::Final, Device::Cpu).unwrap();
+    assert_eq!(run.sampler.default_binarize(), Binarize::Hard);
     let out = dir.path().join("out");
-    let err = run
-        .generate(&options(2, 0, Some(Binarize::Refiner)), &out)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("this model has no refiner"), "{err}");
+    let err =
+        generate_into(&run, &options(2, 0, Some(Binarize::Refiner)), &out, false).unwrap_err();
+    assert_eq!(err, "this model has no refiner; use --binarize ht or bs");
     assert!(!out.exists());
 
     // Counts out of range.
     for n in [0, MAX_SAMPLES + 1] {
-        let err = run
-            .generate(&options(n, 0, None), &out)
-            .unwrap_err()
-            .to_string();
+        let err = generate_into(&run, &options(n, 0, None), &out, false).unwrap_err();
         assert!(err.contains(&format!("{n} samples asked for")), "{err}");
     }
     assert!(!out.exists());
 
-    // Weights of another model (the tiny preset with a refiner and a larger latent): the file and
-    // the tensor are named.
-    let mut other = TrainConfig::new(BinaryMuseGanConfig::tiny(), data.clone());
-    other.model.latent = 32;
-    let foreign = dir.path().join("foreign.safetensors");
-    Gan::new(&other, Device::Cpu, Stage::Pretrain)
+    // Weights of another model (a larger latent): the file and the tensor are named.
+    let mut other = BinaryMuseGanConfig::tiny();
+    other.latent = 32;
+    let foreign_run = tiny_run(dir.path(), &data, "foreign", other);
+    let foreign = foreign_run.join("model.safetensors");
+    let err = open_run(&run_dir, &Weights::Path(foreign.clone()), Device::Cpu)
+        .err()
         .unwrap()
-        .save_weights(&foreign)
-        .unwrap();
-    let err = Run::open(&run_dir, Some(foreign.to_str().unwrap()), Device::Cpu)
-        .unwrap_err()
         .to_string();
     assert!(err.starts_with(&foreign.display().to_string()), "{err}");
     assert!(
@@ -451,51 +471,53 @@ fn bad_weights_requests_and_outputs_are_refused() {
     let refined = dir.path().join("refined");
     std::fs::create_dir(&refined).unwrap();
     std::fs::write(refined.join("config.toml"), refined_config).unwrap();
-    let plain_weights = run_dir.join("model.safetensors");
-    let err = Run::open(&refined, Some(plain_weights.to_str().unwrap()), Device::Cpu)
-        .unwrap_err()
+    let plain_weights = Weights::Path(run_dir.join("model.safetensors"));
+    let err = open_run(&refined, &plain_weights, Device::Cpu)
+        .err()
+        .unwrap()
         .to_string();
     assert!(
         err.contains("model.safetensors") && err.contains("the checkpoint has no 'refiner."),
         "{err}"
     );
     // No weights at all, corrupt weights, missing best, not a run.
-    let err = Run::open(&refined, None, Device::Cpu)
-        .unwrap_err()
+    let err = open_run(&refined, &Weights::Final, Device::Cpu)
+        .err()
+        .unwrap()
         .to_string();
     assert!(err.contains("has no weights yet"), "{err}");
     std::fs::write(refined.join("model.safetensors"), b"junk").unwrap();
-    let err = Run::open(&refined, None, Device::Cpu)
-        .unwrap_err()
+    let err = open_run(&refined, &Weights::Final, Device::Cpu)
+        .err()
+        .unwrap()
         .to_string();
     assert!(
         err.contains("model.safetensors: not a readable safetensors"),
         "{err}"
     );
-    let err = Run::open(&refined, Some("best"), Device::Cpu)
-        .unwrap_err()
+    let err = open_run(&refined, &Weights::Best, Device::Cpu)
+        .err()
+        .unwrap()
         .to_string();
     assert!(
         err.contains("best.safetensors: no such checkpoint file"),
         "{err}"
     );
-    let err = Run::open(&data, None, Device::Cpu).unwrap_err().to_string();
+    let err = open_run(&data, &Weights::Final, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("is not a training run"), "{err}");
 
     // Output directories: one holding files is refused without force; with force only if
     // generate wrote them all; an empty one is used; an unwritable one is named.
-    run.generate(&options(1, 0, None), &out).unwrap();
-    let err = run
-        .generate(&options(2, 0, None), &out)
-        .unwrap_err()
-        .to_string();
+    generate_into(&run, &options(1, 0, None), &out, false).unwrap();
+    let err = generate_into(&run, &options(2, 0, None), &out, false).unwrap_err();
     assert!(err.contains("already holds files"), "{err}");
-    let mut force = options(2, 1, None);
-    force.force = true;
-    run.generate(&force, &out).unwrap();
+    generate_into(&run, &options(2, 1, None), &out, true).unwrap();
     assert!(out.join("sample-01.mid").is_file());
     std::fs::write(out.join("notes.txt"), b"mine").unwrap();
-    let err = run.generate(&force, &out).unwrap_err().to_string();
+    let err = generate_into(&run, &options(2, 1, None), &out, true).unwrap_err();
     assert!(
         err.contains("holds files that generate did not write"),
         "{err}"
@@ -503,13 +525,10 @@ fn bad_weights_requests_and_outputs_are_refused() {
     assert!(out.join("notes.txt").is_file() && !dir.path().join("out.partial").exists());
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    run.generate(&options(1, 0, None), &empty).unwrap();
+    generate_into(&run, &options(1, 0, None), &empty, false).unwrap();
     assert!(empty.join("samples.png").is_file());
     let blocked = out.join("notes.txt").join("sub");
-    let err = run
-        .generate(&options(1, 0, None), &blocked)
-        .unwrap_err()
-        .to_string();
+    let err = generate_into(&run, &options(1, 0, None), &blocked, false).unwrap_err();
     assert!(err.contains("sub: cannot be created"), "{err}");
 }
 
@@ -519,7 +538,6 @@ fn rows(z: &Tensor) -> Vec<Vec<f32>> {
         .map(|i| Vec::<f32>::try_from(&z.get(i)).unwrap())
         .collect()
 }
-
 /// A temporal (hybrid) run: pieces longer than a phrase continue the bar sequence phrase by
 /// phrase (each phrase is what one phrase's latents make, the refiner works per phrase), and
 /// 2-D grids move the latent groups separately. A phrase generator refuses both.
@@ -531,11 +549,12 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
     let model = BinaryMuseGanConfig::tiny_hybrid();
     assert_eq!(model.binary_neuron, BinaryNeuronKind::Dbn);
     let run_dir = tiny_run(dir.path(), &data, "hybrid", model);
-    let run = Run::open(&run_dir, None, Device::Cpu).unwrap();
-    assert_eq!(run.phrase_bars(), 2);
+    let run = open_run(&run_dir, &Weights::Final, Device::Cpu).unwrap();
+    assert_eq!(run.music().phrase.bars, 2);
+    let g = sampler(&run_dir, &Weights::Final);
     // Layout of the flat latent: shared 0..8, private 8..24, temporal shared 24..32, temporal
     // private 32..48.
-    let z = run.piece_latents(3, 2, 5, 0.5).unwrap();
+    let z = g.piece_latents(3, 2, 5, 0.5).unwrap();
     assert_eq!(z.size(), [2, 3, 48]);
     let first = latents(3, 2, 48);
     for i in 0..2i64 {
@@ -552,7 +571,7 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
         assert_ne!(piece[2][24..], piece[1][24..]);
     }
     for binarize in [Binarize::Hard, Binarize::Refiner] {
-        let long = run.sample(&z, binarize, 3).unwrap();
+        let long = g.binary(&z, binarize, 3).unwrap();
         assert_eq!(long.size(), [2, 2, 6, 8, 24], "{binarize}");
         // Phrase p of piece i is the one-phrase sample of phrase 0's time-independent latents
         // and phrase p's time-dependent ones (the refiner refines phrase by phrase).
@@ -564,7 +583,7 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
                 ],
                 1,
             );
-            let phrase = run.sample(&single, binarize, 3).unwrap();
+            let phrase = g.binary(&single, binarize, 3).unwrap();
             assert_eq!(
                 cells(&long.narrow(2, 2 * p, 2)),
                 cells(&phrase),
@@ -575,9 +594,9 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
 
     let out = dir.path().join("long");
     let mut o = options(2, 3, Some(Binarize::Bernoulli));
-    o.bars = Some(5);
-    o.continuity = 0.5;
-    run.generate(&o, &out).unwrap();
+    o.request.bars = Some(5);
+    o.request.continuity = 0.5;
+    generate_into(&run, &o, &out, false).unwrap();
     let two = museroll_core::io::ReadOptions {
         resolution: Resolution::new(2).unwrap(),
     };
@@ -588,7 +607,7 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
         "two pieces of 5 bars, cut from 3 phrases"
     );
     let expected = cells(
-        &run.sample(&z, Binarize::Bernoulli, 3)
+        &g.binary(&z, Binarize::Bernoulli, 3)
             .unwrap()
             .narrow(2, 0, 5),
     );
@@ -630,15 +649,15 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
         (LatentGrid::InterIntra, vec![0..8, 24..32]),
         (LatentGrid::FixedTemporal, vec![0..8, 8..24]),
     ] {
-        let g = rows(&run.grid(41, Interpolation::Slerp, grid, 3).unwrap());
-        assert_eq!(g.len(), 9);
-        assert_eq!(g[0], a, "{grid}");
-        assert_eq!(g[8], b, "{grid}");
-        assert_eq!(g[2], mix(&a, &b, &rows_group), "{grid}: top right");
-        assert_eq!(g[6], mix(&b, &a, &rows_group), "{grid}: bottom left");
+        let cell = rows(&g.grid(41, Interpolation::Slerp, grid, 3).unwrap());
+        assert_eq!(cell.len(), 9);
+        assert_eq!(cell[0], a, "{grid}");
+        assert_eq!(cell[8], b, "{grid}");
+        assert_eq!(cell[2], mix(&a, &b, &rows_group), "{grid}: top right");
+        assert_eq!(cell[6], mix(&b, &a, &rows_group), "{grid}: bottom left");
         // With lerp the diagonal is the path.
-        let diagonal = rows(&run.grid(41, Interpolation::Lerp, grid, 3).unwrap());
-        let path = rows(&run.path(41, Interpolation::Lerp, 3).unwrap());
+        let diagonal = rows(&g.grid(41, Interpolation::Lerp, grid, 3).unwrap());
+        let path = rows(&g.path(41, Interpolation::Lerp, 3).unwrap());
         assert_eq!(
             [&diagonal[0], &diagonal[4], &diagonal[8]],
             [&path[0], &path[1], &path[2]]
@@ -646,9 +665,12 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
     }
     let out = dir.path().join("grid");
     let mut o = options(1, 41, Some(Binarize::Bernoulli));
-    o.interpolation = Some((Interpolation::Slerp, 3));
-    o.grid = Some(LatentGrid::InterIntra);
-    let generated = run.generate(&o, &out).unwrap();
+    o.walk = Some(Walk {
+        kind: Interpolation::Slerp,
+        steps: 3,
+        grid: Some(LatentGrid::InterIntra),
+    });
+    let generated = generate_into(&run, &o, &out, false).unwrap();
     assert!(generated
         .notes
         .iter()
@@ -662,17 +684,15 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
     let picture = image::open(out.join("grid.png")).unwrap();
     assert!(picture.width() > 1000, "three columns: {}", picture.width());
     for bad in [0, 17] {
-        let mut o = o;
-        o.interpolation = Some((Interpolation::Lerp, bad));
-        let err = run
-            .generate(&o, &dir.path().join("x"))
-            .unwrap_err()
-            .to_string();
+        let mut o = o.clone();
+        o.walk = Some(Walk {
+            kind: Interpolation::Lerp,
+            steps: bad,
+            grid: Some(LatentGrid::InterIntra),
+        });
+        let err = generate_into(&run, &o, &dir.path().join("x"), false).unwrap_err();
         assert!(err.contains("a latent grid has 2 to 16 steps"), "{err}");
     }
-    o.interpolation = None;
-    let err = o.validate().unwrap_err().to_string();
-    assert!(err.contains("needs an interpolation"), "{err}");
 
     // A jamming model has no inter-track latents.
     let jamming = BinaryMuseGanConfig {
@@ -688,12 +708,10 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
         },
         ..BinaryMuseGanConfig::tiny()
     };
-    let jam = Run::open(
+    let jam = sampler(
         &tiny_run(dir.path(), &data, "jam", jamming),
-        None,
-        Device::Cpu,
-    )
-    .unwrap();
+        &Weights::Final,
+    );
     let err = jam
         .grid(1, Interpolation::Lerp, LatentGrid::InterIntra, 3)
         .unwrap_err()
@@ -707,65 +725,160 @@ fn long_pieces_and_latent_grids_of_a_temporal_run() {
     );
 
     // A phrase generator makes one phrase per latent.
-    let plain = Run::open(
-        &tiny_run(dir.path(), &data, "plain", BinaryMuseGanConfig::tiny()),
-        None,
-        Device::Cpu,
-    )
-    .unwrap();
+    let plain_dir = tiny_run(dir.path(), &data, "plain", BinaryMuseGanConfig::tiny());
+    let plain = open_run(&plain_dir, &Weights::Final, Device::Cpu).unwrap();
     let mut o = options(1, 1, None);
-    o.bars = Some(3);
-    let err = plain
-        .generate(&o, &dir.path().join("y"))
-        .unwrap_err()
-        .to_string();
+    o.request.bars = Some(3);
+    let err = generate_into(&plain, &o, &dir.path().join("y"), false).unwrap_err();
     assert!(
         err.contains("longer pieces need a temporal generator"),
         "{err}"
     );
     assert!(!dir.path().join("y").exists() && !dir.path().join("y.partial").exists());
-    o.bars = Some(1);
-    plain.generate(&o, &dir.path().join("one-bar")).unwrap();
-    let err = plain
+    o.request.bars = Some(1);
+    generate_into(&plain, &o, &dir.path().join("one-bar"), false).unwrap();
+    let err = sampler(&plain_dir, &Weights::Final)
         .grid(1, Interpolation::Lerp, LatentGrid::FixedTemporal, 3)
         .unwrap_err()
         .to_string();
     assert!(err.contains("needs a temporal generator"), "{err}");
     for bars in [0, 257] {
-        let mut o = o;
-        o.bars = Some(bars);
-        let err = o.validate().unwrap_err().to_string();
+        let mut r = o.request.clone();
+        r.bars = Some(bars);
+        let err = r.validate().unwrap_err().to_string();
         assert!(err.contains("a piece has 1 to 256 bars"), "{err}");
     }
     for continuity in [-0.1, 1.0, f64::NAN] {
-        let mut o = o;
-        o.continuity = continuity;
-        assert!(o.validate().is_err(), "{continuity}");
+        let mut r = o.request.clone();
+        r.continuity = continuity;
+        assert!(r.validate().is_err(), "{continuity}");
     }
 }
 
-/// The models committed in `models/` (the demo's) still load with this code and generate: the
-/// chorale phrase model its 4-bar phrases, the hybrid model pieces of several phrases.
+/// The committed models in `models/` generate what they generated before the model families
+/// existed, bit for bit: the fixtures are the `samples.npz` (and walk MIDI files) that the
+/// previous code wrote for these requests (`museroll generate --run models/M --n N --seed S …`).
 #[test]
-fn the_committed_models_generate() {
+fn the_committed_models_generate_the_same_samples_as_before() {
     let _serial = lock();
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
-    let dir = tempfile::tempdir().unwrap();
-    for (name, bars) in [("chorale", 4), ("chorale-hybrid", 8)] {
-        let run = Run::open(&models.join(name), None, Device::Cpu).unwrap();
-        assert_eq!(run.phrase_bars(), 4, "{name}");
-        let mut o = options(2, 1, Some(Binarize::Hard));
-        o.bars = Some(bars);
-        let out = dir.path().join(name);
-        let generated = run.generate(&o, &out).unwrap();
-        assert_eq!(generated.report.samples, 2, "{name}");
-        // Trained models make notes: no sample of a committed model is silent.
-        let (song, _) =
-            museroll_core::io::read_file(&out.join("sample-01.mid"), &Default::default()).unwrap();
-        assert_eq!(song.tracks.len(), 4, "{name}: SATB");
-        assert!(
-            song.tracks.iter().all(|t| !t.roll.notes().is_empty()),
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/before");
+    // (fixture, model, n, seed, binarization, bars, continuity)
+    type Case = (
+        &'static str,
+        &'static str,
+        usize,
+        u64,
+        Option<Binarize>,
+        Option<usize>,
+        f64,
+    );
+    let cases: [Case; 5] = [
+        (
+            "chorale-ht",
+            "chorale",
+            6,
+            7,
+            Some(Binarize::Hard),
+            None,
+            0.0,
+        ),
+        (
+            "chorale-bs",
+            "chorale",
+            6,
+            7,
+            Some(Binarize::Bernoulli),
+            None,
+            0.0,
+        ),
+        ("chorale-refiner", "chorale", 6, 7, None, None, 0.0),
+        (
+            "hybrid-refiner-10bars",
+            "chorale-hybrid",
+            3,
+            11,
+            None,
+            Some(10),
+            0.5,
+        ),
+        (
+            "hybrid-ht-walk",
+            "chorale-hybrid",
+            2,
+            3,
+            Some(Binarize::Hard),
+            None,
+            0.0,
+        ),
+    ];
+    let read = |path: &Path| {
+        let resolution = Resolution::new(4).unwrap();
+        museroll_core::io::read_file(path, &museroll_core::io::ReadOptions { resolution })
+            .unwrap()
+            .0
+    };
+    // Every cell of every track, in the order of the tracks.
+    let piano_roll = |song: &Multitrack| -> Vec<Vec<bool>> {
+        song.tracks
+            .iter()
+            .map(|t| {
+                (0..song.len())
+                    .flat_map(|s| (0..128u8).map(move |p| (s, p)))
+                    .map(|(s, p)| t.roll.get(s, Pitch::new(p).unwrap()) > 0)
+                    .collect()
+            })
+            .collect()
+    };
+    for (fixture, model, n, seed, binarize, bars, continuity) in cases {
+        let run = open_run(
+            &root.join("models").join(model),
+            &Weights::Final,
+            Device::Cpu,
+        )
+        .unwrap();
+        let mut o = options(n, seed, binarize);
+        o.request.bars = bars;
+        o.request.continuity = continuity;
+        let generated = generate(&run, &o).unwrap();
+        let npz = &generated
+            .files
+            .iter()
+            .find(|(n, _)| n == "samples.npz")
+            .unwrap()
+            .1;
+        let path = std::env::temp_dir().join(format!("museroll-before-{fixture}.npz"));
+        std::fs::write(&path, npz).unwrap();
+        let now = read(&path);
+        let before = read(&fixtures.join(format!("{fixture}.npz")));
+        assert_eq!(now.len(), before.len(), "{fixture}");
+        assert_eq!(piano_roll(&now), piano_roll(&before), "{fixture}");
+        std::fs::remove_file(path).unwrap();
+    }
+    // A walk and a latent grid of the hybrid model.
+    let run = open_run(
+        &root.join("models/chorale-hybrid"),
+        &Weights::Final,
+        Device::Cpu,
+    )
+    .unwrap();
+    let mut o = options(2, 3, Some(Binarize::Hard));
+    o.walk = Some(Walk {
+        kind: Interpolation::Slerp,
+        steps: 3,
+        grid: Some(LatentGrid::FixedTemporal),
+    });
+    let generated = generate(&run, &o).unwrap();
+    for name in ["interpolation.mid", "grid.mid"] {
+        let now = &generated.files.iter().find(|(n, _)| n == name).unwrap().1;
+        let path = std::env::temp_dir().join(format!("museroll-before-{name}"));
+        std::fs::write(&path, now).unwrap();
+        let before = fixtures.join(format!("hybrid-ht-walk-{name}"));
+        assert_eq!(
+            piano_roll(&read(&path)),
+            piano_roll(&read(&before)),
             "{name}"
         );
+        std::fs::remove_file(path).unwrap();
     }
 }
