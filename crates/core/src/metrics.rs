@@ -176,18 +176,7 @@ impl Accumulator {
     /// An empty evaluation of phrases of `shape` (its `samples` is ignored) with one drum flag
     /// per track. Fails on a configuration that does not fit the shape, as [`evaluate`] does.
     pub fn new(config: &MetricsConfig, shape: PhraseShape, is_drum: &[bool]) -> Result<Self> {
-        let shape = PhraseShape {
-            samples: 0,
-            ..shape
-        };
-        shape.cells()?;
-        if is_drum.len() != shape.tracks {
-            return Err(Error::Invalid(format!(
-                "{} drum flags for {} tracks",
-                is_drum.len(),
-                shape.tracks
-            )));
-        }
+        let shape = shape.empty_set(is_drum)?;
         let pairs = config.check(&shape, is_drum)?;
         let tables = Tables::new(config, &shape);
         let slots = shape.tracks * N_METRICS + pairs.len();

@@ -63,18 +63,7 @@ impl PackedPhrases {
     /// # Errors
     /// [`Error::Invalid`] for a degenerate shape or a wrong number of drum flags.
     pub fn new(shape: PhraseShape, is_drum: &[bool]) -> Result<PackedPhrases> {
-        let shape = PhraseShape {
-            samples: 0,
-            ..shape
-        };
-        shape.cells()?;
-        if is_drum.len() != shape.tracks {
-            return Err(Error::Invalid(format!(
-                "{} drum flags for {} tracks",
-                is_drum.len(),
-                shape.tracks
-            )));
-        }
+        let shape = shape.empty_set(is_drum)?;
         Ok(PackedPhrases {
             shape,
             is_drum: is_drum.to_vec(),

@@ -116,6 +116,24 @@ pub struct PhraseShape {
 }
 
 impl PhraseShape {
+    /// This shape with no samples (the layout of a set still to be filled), checked as
+    /// [`PhraseShape::cells`] does and against one drum flag per track.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a degenerate shape or a wrong number of drum flags.
+    pub fn empty_set(self, is_drum: &[bool]) -> Result<PhraseShape> {
+        let shape = PhraseShape { samples: 0, ..self };
+        shape.cells()?;
+        if is_drum.len() != shape.tracks {
+            return Err(Error::Invalid(format!(
+                "{} drum flags for {} tracks",
+                is_drum.len(),
+                shape.tracks
+            )));
+        }
+        Ok(shape)
+    }
+
     /// Number of cells, or an error naming the shape when it is degenerate, overflows, or its
     /// pitch columns run past MIDI 127.
     pub fn cells(&self) -> Result<usize> {
