@@ -1,5 +1,6 @@
 //! Datasets: build one from music files or import a MuseGAN array, read its manifest, measure it.
 
+use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use museroll_core::dataset::{
     self, BuildOptions, BuildReport, Dataset, ImportOptions, Layout, Manifest, Progress, Split,
@@ -210,6 +211,8 @@ pub struct MetricsTable {
     /// The columns' voice-leading rates, in the same order; empty unless the phrases are four
     /// voices.
     pub voice_leading: Vec<VoiceLeadingRates>,
+    /// `eval`: the samples' distributions, copies and variety against the reference.
+    pub comparison: Option<Comparison>,
 }
 
 /// A row of the voice-leading table: its label and how to read it off the rates.
@@ -246,6 +249,7 @@ impl MetricsTable {
             tracks: manifest.tracks.iter().map(|t| t.name.clone()).collect(),
             columns,
             voice_leading: Vec::new(),
+            comparison: None,
         }
     }
 
@@ -294,6 +298,9 @@ impl MetricsTable {
                 in_scale.join(" | ")
             ));
         }
+        if let Some(comparison) = &self.comparison {
+            text.push_str(&comparison.markdown());
+        }
         text
     }
 
@@ -314,6 +321,9 @@ impl MetricsTable {
                 .map(|((name, _), rates)| Ok((name.to_string(), serde_json::to_value(rates)?)))
                 .collect::<Result<serde_json::Map<_, _>>>()?;
             value["voice_leading"] = serde_json::Value::Object(rates);
+        }
+        if let Some(comparison) = &self.comparison {
+            value["comparison"] = serde_json::to_value(comparison)?;
         }
         Ok(serde_json::to_vec_pretty(&value)?)
     }

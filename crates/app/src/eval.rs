@@ -1,6 +1,8 @@
 //! Samples compared with a dataset on the objective metrics (the BinaryMuseGAN paper's Table 1
-//! form: training data vs samples).
+//! form: training data vs samples), voice leading for four voices, and the distributions, copies
+//! and variety of [`crate::compare`].
 
+use crate::compare::comparison;
 use crate::data::{metrics_config, require_phrases, MetricsTable};
 use crate::error::{Error, Result};
 use museroll_core::dataset::{self, BuildOptions, Dataset, Manifest, Origin, Progress, Split};
@@ -56,11 +58,13 @@ pub fn eval(
     require_phrases(&samples_ds, None, samples)?;
     check_comparable(samples_ds.manifest(), reference.manifest(), samples)?;
     let sample_report = dataset::dataset_metrics(&samples_ds, None, &config)?;
-    MetricsTable::new(
+    let mut table = MetricsTable::new(
         reference.manifest(),
         vec![("training data", data_report), ("samples", sample_report)],
     )
-    .with_voice_leading(&[(&reference, split), (&samples_ds, None)])
+    .with_voice_leading(&[(&reference, split), (&samples_ds, None)])?;
+    table.comparison = Some(comparison(&samples_ds, &reference, split)?);
+    Ok(table)
 }
 
 /// Refuses samples (`ours`, from `samples`) whose phrases have another shape than the

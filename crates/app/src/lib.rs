@@ -7,6 +7,7 @@
 //! was asked for) and reports long jobs' progress through [`Progress`]; printing and progress bars
 //! are the front end's. Errors are one [`Error`] enum whose messages name the file concerned.
 
+pub mod compare;
 pub mod data;
 pub mod error;
 pub mod eval;

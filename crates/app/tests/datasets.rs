@@ -280,3 +280,68 @@ fn four_voice_tables_judge_voice_leading() {
     assert!(table.voice_leading.is_empty());
     assert!(!table.markdown().contains("Voice leading"));
 }
+
+/// `eval`'s comparison: a set compared with itself copies every phrase and overlaps the
+/// reference's distributions; the chorale with its alto a fifth up copies nothing and overlaps
+/// less on the pitch features.
+#[test]
+fn eval_compares_distributions_copies_and_variety() {
+    let dir = tempfile::tempdir().unwrap();
+    let bach = data::build(&satb(&[chorale()], &dir.path().join("bach")), &NoProgress).unwrap();
+    let same = eval(&bach.dir, &bach.dir, None, None, &NoProgress).unwrap();
+    let c = same.comparison.as_ref().unwrap();
+    let n = bach.manifest.phrases;
+    assert_eq!(c.reference_phrases, n);
+    assert_eq!(c.memorization.phrases, n);
+    assert_eq!(c.memorization.exact_copies, n);
+    assert_eq!(c.memorization.near_copy_share, 1.0);
+    assert!(c.validation_baseline.is_none(), "no validation split");
+    assert_eq!(c.samples_diversity, c.reference_diversity);
+    assert_eq!(c.yang_lerch.len(), 12);
+    for f in &c.yang_lerch {
+        assert!(
+            f.overlap_area_a > 0.8,
+            "{:?}: {}",
+            f.feature,
+            f.overlap_area_a
+        );
+    }
+    let text = same.markdown();
+    for heading in ["## Distributions", "## Memorization", "## Diversity"] {
+        assert!(text.contains(heading), "{heading} missing: {text}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&same.to_json().unwrap()).unwrap();
+    assert_eq!(
+        json["comparison"]["memorization"]["exact_copies"].as_u64(),
+        Some(n as u64)
+    );
+
+    let (mut song, _) = museroll_core::io::read_file(&chorale(), &Default::default()).unwrap();
+    for track in song
+        .tracks
+        .iter_mut()
+        .filter(|t| t.name.to_lowercase().contains("alto"))
+    {
+        track.roll.transpose(7);
+    }
+    let moved_file = dir.path().join("moved.mid");
+    museroll_core::io::write_file(&song, &moved_file).unwrap();
+    let moved = data::build(&satb(&[moved_file], &dir.path().join("moved")), &NoProgress).unwrap();
+    let other = eval(&moved.dir, &bach.dir, None, None, &NoProgress).unwrap();
+    let o = other.comparison.unwrap();
+    assert_eq!(o.memorization.exact_copies, 0);
+    assert!(
+        o.memorization.mean_relative_distance > 0.1,
+        "{:?}",
+        o.memorization
+    );
+    let oa = |c: &museroll_app::compare::Comparison, name: &str| {
+        c.yang_lerch
+            .iter()
+            .find(|f| f.feature.name() == name)
+            .unwrap()
+            .overlap_area_a
+    };
+    let (moved_oa, same_oa) = (oa(&o, "pitch_range"), oa(c, "pitch_range"));
+    assert!(moved_oa < same_oa, "pitch range: {moved_oa} vs {same_oa}");
+}
