@@ -113,7 +113,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     if let Some((soundfont, path)) = &soundfont {
         let count = add_audio(&mut generated, soundfont)?;
         eprintln!(
-            "played {count} MIDI files into .wav with {}",
+            "played {count} pieces into .wav (beside their .mid) with {}",
             path.display()
         );
     }
