@@ -1,8 +1,9 @@
-//! Training learns: the tiny preset, started with its outputs at ½ (noise: every other cell
-//! on, chords everywhere), trained for a few dozen steps on music that is trivially regular (a
-//! drum hit on every beat, one note held through each bar), makes samples whose metrics have
-//! moved toward the data's by a wide margin. A training loop that does not update, updates the
-//! wrong way, or feeds the critic the wrong batches fails it.
+//! Training learns: the tiny preset, started with its outputs at ½ (its first samples are noise:
+//! every pitch class, chords everywhere), trained for a few dozen steps on music that is
+//! trivially regular (a drum hit on every beat, one note held through each bar), makes samples
+//! whose metrics have moved toward the data's by a wide margin; with its generator frozen it
+//! does not. A training loop that does not update the generator, or moves it away from the data,
+//! fails it.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

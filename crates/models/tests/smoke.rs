@@ -2,9 +2,15 @@
 //! WGAN-GP penalty of a small conv3d critic, a gradient of a gradient, has the parameter gradients
 //! that finite differences of the penalty itself give (everything in f64).
 
+use std::sync::Mutex;
+
 use museroll_models::{device, gradient_penalty, DeviceChoice, Error};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
+
+/// libtorch's random generator is global: the tests that draw from it (a seed, new variables)
+/// hold this lock, so that a seeded test sees only its own draws whatever runs beside it.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 #[test]
 fn the_device_is_the_cpu_unless_libtorch_finds_cuda() {
@@ -53,6 +59,7 @@ impl Module for Critic {
 
 #[test]
 fn gradient_penalty_parameter_gradients_match_finite_differences() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(7);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let critic = Critic::new(&vs.root());
