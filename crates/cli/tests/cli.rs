@@ -185,6 +185,35 @@ fn plot_selects_bars() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    // The same piece drawn whole, from bar 0 for 2 and 4 bars, and from bar 2 for 2 bars.
+    let plot = |name: &str, extra: &[&str]| -> image::RgbImage {
+        let png = dir.path().join(name);
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["plot".as_ref(), midi.as_os_str(), png.as_os_str()];
+        args.extend(extra.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
+        let out = museroll(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        image::open(&png).unwrap().to_rgb8()
+    };
+    let whole = plot("whole.png", &[]);
+    let two = plot("two.png", &["--bars", "2"]);
+    let four = plot("four.png", &["--bars", "4"]);
+    let later = plot("later.png", &["--from-bar", "2", "--bars", "2"]);
+    assert_eq!(image::open(&png).unwrap().to_rgb8(), two);
+    // Every step is drawn the same whole number of pixels wide: 2 more 4/4 bars (192 steps at
+    // the default 24 per beat) widen the picture by a multiple of 192 px, and the whole piece is
+    // wider still.
+    let (w2, w4, whole_w) = (two.width(), four.width(), whole.width());
+    assert!(w2 < w4 && w4 < whole_w, "{w2} {w4} {whole_w}");
+    assert_eq!((w4 - w2) % 192, 0, "{w2} {w4}");
+    assert_eq!(two.height(), four.height());
+    // Bars 2–3 drawn as bars 0–1 are: the same size, other notes.
+    assert_eq!(later.dimensions(), two.dimensions());
+    assert_ne!(later, two);
     let out = run(&[
         "plot".as_ref(),
         midi.as_os_str(),
@@ -293,16 +322,26 @@ fn dataset_build_info_stats_and_eval() {
         "{stdout}"
     );
 
+    // The facts, written out: 10 bars of 4/4 (the pickup padded to a bar) give 9 two-bar windows;
+    // a phrase is 4 × 2 × 16 × 48 bits; the SATB layout plays every voice as choir aahs (52).
     let info = run(&["data".as_ref(), "info".as_ref(), ds.as_os_str()]);
     assert!(info.status.success());
+    let info = String::from_utf8_lossy(&info.stdout);
     assert_eq!(
-        String::from_utf8_lossy(&info.stdout),
-        stdout
-            .lines()
-            .take_while(|l| !l.starts_with("wrote"))
-            .map(|l| format!("{l}\n"))
-            .collect::<String>()
+        info,
+        format!(
+            "9 phrases of 4 tracks × 2 bars × 16 steps × 48 pitches (C2–B5), 4 steps per beat, \
+             768 bytes each\n\
+             tracks: Soprano (program 52), Alto (program 52), Tenor (program 52), Bass (program 52)\n\
+             split by song: train 9 phrases from 1 songs, validation 0 phrases from 0 songs\n\
+             built from 1 files in {}\n\
+             bars: 10 in 4/4, 0 in other meters; windows: 9 considered, 0 out of range, \
+             0 too sparse, 0 not drawn\n",
+            midi.display()
+        )
     );
+    // The build printed the same summary before naming the directory.
+    assert!(stdout.starts_with(info.as_ref()), "{stdout}");
 
     let json = dir.path().join("stats.json");
     let stats = run(&[
@@ -325,7 +364,7 @@ fn dataset_build_info_stats_and_eval() {
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     // Every phrase was measured (the training split is all of them here).
     let phrases: u64 = stdout.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(phrases > 0);
+    assert_eq!(phrases, 9);
     assert_eq!(value["reports"]["dataset"]["samples"], phrases);
 
     // Nothing in the validation split (--validation 0): no table of dashes, an error.
@@ -380,7 +419,51 @@ fn model_summary_of_a_preset() {
         String::from_utf8_lossy(&out.stderr)
     );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(value.is_object(), "{value}");
+    assert_eq!(value["family"], "bmusegan", "{value}");
+    let networks = value["networks"].as_array().unwrap();
+    let names: Vec<&str> = networks
+        .iter()
+        .map(|n| n["network"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["generator", "refiner", "discriminator"]);
+    // Each network's count is the sum of its layers' (times their copies), the total the sum of
+    // the networks'; none is empty.
+    let params: Vec<i64> = networks
+        .iter()
+        .map(|n| n["params"].as_i64().unwrap())
+        .collect();
+    for (net, &p) in networks.iter().zip(&params) {
+        let layers: i64 = net["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["params"].as_i64().unwrap() * l["copies"].as_i64().unwrap())
+            .sum();
+        assert!(p > 0, "{net}");
+        assert_eq!(layers, p, "{}", net["network"]);
+    }
+    let total = value["params"].as_i64().unwrap();
+    assert_eq!(total, params.iter().sum::<i64>());
+    // The tiny phrase shape: 2 tracks × 2 bars × 8 steps × 24 pitches out of the generator.
+    assert_eq!(
+        networks[0]["output_shape"],
+        serde_json::json!([2, 2, 8, 24])
+    );
+
+    // The text form states the same counts.
+    let text = run(&["model", "--preset", "tiny"]);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    for (name, p) in names.iter().zip(&params) {
+        assert!(
+            text.contains(&format!("\n  {name} parameters: {p}\n")),
+            "{name} {p}: {text}"
+        );
+    }
+    assert!(
+        text.ends_with(&format!("total parameters: {total}\n")),
+        "{text}"
+    );
     let bad = run(&["model", "--preset", "huge"]);
     assert_clean_failure(&bad, "huge", "preset");
 }
@@ -517,11 +600,17 @@ fn render_errors_are_one_line() {
 }
 
 /// Small songs for the tiny preset: drums on every beat (C4/E4, inside its C4–B5 range) and a
-/// melody, 8 bars at 2 steps per beat.
+/// melody, 8 bars at 2 steps per beat, in `dir/songs`.
 fn tiny_songs(dir: &Path) -> PathBuf {
+    write_songs(&dir.join("songs"), false)
+}
+
+/// 6 songs of 8 bars at 2 steps per beat into `songs`: drums on every beat (C4/E4) and in the
+/// piano a melody of notes 3 steps long, one every 4 steps (`chords` false), or three-note chords
+/// one step long on every beat (`chords` true).
+fn write_songs(songs: &Path, chords: bool) -> PathBuf {
     use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
-    let songs = dir.join("songs");
-    std::fs::create_dir_all(&songs).unwrap();
+    std::fs::create_dir_all(songs).unwrap();
     for i in 0..6u8 {
         let steps = 64;
         let note = |p: u8, start: usize, len: usize| Note {
@@ -531,24 +620,38 @@ fn tiny_songs(dir: &Path) -> PathBuf {
             velocity: 90,
         };
         let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
-        let melody =
-            (0..steps / 4).map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3));
+        let piano: Vec<Note> = if chords {
+            (0..steps / 2)
+                .flat_map(|b| [0, 4, 7].map(|d| note(60 + i + d, b * 2, 1)))
+                .collect()
+        } else {
+            (0..steps / 4)
+                .map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3))
+                .collect()
+        };
         let mut song = Multitrack::new(Resolution::new(2).unwrap());
         let mut d = Track::new("Drums", Program::default(), true, steps);
         d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
         let mut p = Track::new("Piano", Program::default(), false, steps);
-        p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+        p.roll = Roll::from_notes(RollKind::Velocity, steps, piano);
         song.tracks = vec![d, p];
         museroll_core::io::write_file(&song, &songs.join(format!("{i}.mid"))).unwrap();
     }
-    songs
+    songs.to_path_buf()
 }
 
 /// The tiny preset's dataset built from [`tiny_songs`] with `museroll data build`, in `dir/data`.
 fn tiny_dataset(dir: &Path) -> PathBuf {
     let songs = tiny_songs(dir);
     let data = dir.join("data");
-    let out = run(&[
+    build_tiny(&songs, &data, &[]);
+    data
+}
+
+/// `museroll data build SONGS --out DATA` in the tiny preset's shape (2 tracks × 2 bars × 8 steps
+/// × 24 pitches from C4, a window at every bar), plus `extra` flags; returns its stdout.
+fn build_tiny(songs: &Path, data: &Path, extra: &[&str]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "data".as_ref(),
         "build".as_ref(),
         songs.as_os_str(),
@@ -564,16 +667,180 @@ fn tiny_dataset(dir: &Path) -> PathBuf {
         "60".as_ref(),
         "--pitches".as_ref(),
         "24".as_ref(),
-        "--hop".as_ref(),
-        "1".as_ref(),
+    ];
+    if !extra.contains(&"--random") {
+        args.extend(["--hop".as_ref(), "1".as_ref()] as [&std::ffi::OsStr; 2]);
+    }
+    args.extend(extra.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
+    let out = museroll(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `data stats DIR --json FILE`: the printed table and the JSON reports.
+fn stats(dir: &Path, json: &Path) -> (String, serde_json::Value) {
+    let out = run(&[
+        "data".as_ref(),
+        "stats".as_ref(),
+        dir.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), value)
+}
 
-    data
+/// The cells of the first table row that starts with `| NAME |`.
+fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&format!("| {name} |")))
+        .unwrap_or_else(|| panic!("no {name} row in {table}"));
+    line.split('|').map(str::trim).collect()
+}
+
+/// Two datasets of the same shape and tracks but other music (a melody of single notes 3 steps
+/// long vs three-note chords one step long): `eval` puts each one's own numbers (those of
+/// `data stats`) in its column, and they differ where the music does (PP, QN, UPC). Samples of
+/// another shape or with other tracks are refused in one line.
+#[test]
+fn eval_compares_two_datasets_with_their_own_numbers_and_refuses_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let melody = tiny_dataset(dir.path());
+    let chord_songs = write_songs(&dir.path().join("chord-songs"), true);
+    let chords = dir.path().join("chords");
+    // All its phrases in the training split: eval measures every phrase of the samples.
+    build_tiny(&chord_songs, &chords, &["--validation", "0"]);
+
+    let (melody_table, melody_json) = stats(&melody, &dir.path().join("melody.json"));
+    let (chords_table, chords_json) = stats(&chords, &dir.path().join("chords.json"));
+    let eval_json = dir.path().join("eval.json");
+    let out = run(&[
+        "eval".as_ref(),
+        chords.as_os_str(),
+        "--reference".as_ref(),
+        melody.as_os_str(),
+        "--json".as_ref(),
+        eval_json.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let eval: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&eval_json).unwrap()).unwrap();
+    // Column by column, the reports are those of `data stats` of each dataset.
+    assert_eq!(
+        eval["reports"]["training data"],
+        melody_json["reports"]["dataset"]
+    );
+    assert_eq!(
+        eval["reports"]["samples"],
+        chords_json["reports"]["dataset"]
+    );
+    // The printed cells too (the first, aggregate table; then the per-track ones).
+    for metric in ["EB", "UPC", "QN", "PP"] {
+        let cells = row(&table, metric);
+        assert_eq!(cells[2], row(&melody_table, metric)[2], "{metric}: {table}");
+        assert_eq!(cells[3], row(&chords_table, metric)[2], "{metric}: {table}");
+    }
+    // What the music makes them: no empty bars either side; the melody never sounds two notes at
+    // once and its notes qualify (≥ 2 steps); the chords (one step on, one off) sound three
+    // notes in half the steps and never qualify.
+    let aggregate = |v: &serde_json::Value, m: &str| {
+        v["reports"]["dataset"]["metrics"][m]["aggregate"]
+            .as_f64()
+            .unwrap()
+    };
+    for (v, eb, qn, pp) in [(&melody_json, 0.0, 1.0, 0.0), (&chords_json, 0.0, 0.0, 0.5)] {
+        assert_eq!(
+            (aggregate(v, "EB"), aggregate(v, "QN"), aggregate(v, "PP")),
+            (eb, qn, pp),
+            "{v}"
+        );
+    }
+    assert!(aggregate(&chords_json, "UPC") >= 3.0);
+    assert!(aggregate(&melody_json, "UPC") <= 2.0);
+    let pp = row(&table, "PP");
+    assert_ne!(pp[2], pp[3], "{table}");
+
+    // Another shape (36 pitches) and other tracks (Keys for Piano): one line each, naming both.
+    let wide = dir.path().join("wide");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        chord_songs.as_os_str(),
+        "--out".as_ref(),
+        wide.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "48".as_ref(),
+        "--pitches".as_ref(),
+        "36".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = dir.path().join("keys");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        chord_songs.as_os_str(),
+        "--out".as_ref(),
+        keys.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Keys=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let against = |samples: &Path| {
+        run(&[
+            "eval".as_ref(),
+            samples.as_os_str(),
+            "--reference".as_ref(),
+            melody.as_os_str(),
+        ])
+    };
+    assert_clean_failure(
+        &against(&wide),
+        "wide",
+        "phrases of 2 tracks × 2 bars × 8 steps × 36 pitches from C3 differ from the \
+         reference's 2 tracks × 2 bars × 8 steps × 24 pitches from C4",
+    );
+    assert_clean_failure(
+        &against(&keys),
+        "keys",
+        "track 'Keys' stands where the reference has 'Piano'",
+    );
 }
 
 #[test]
