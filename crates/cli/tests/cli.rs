@@ -1131,6 +1131,191 @@ fn generate_writes_samples_and_refuses_bad_requests() {
     assert!(!bad.exists());
 }
 
+/// The header facts of a canonical 44-byte WAV: (channels, sample rate, bits), and its 16-bit
+/// samples; panics unless it is RIFF/WAVE PCM.
+fn wav(bytes: &[u8]) -> ((u16, u32, u16), Vec<i16>) {
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(u32_at(4) as usize, bytes.len() - 8);
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    assert_eq!(u16_at(20), 1, "PCM");
+    assert_eq!(&bytes[36..40], b"data");
+    assert_eq!(u32_at(40) as usize, bytes.len() - 44);
+    let samples = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    ((u16_at(22), u32_at(24), u16_at(34)), samples)
+}
+
+/// `generate --audio` puts a playable 22 050 Hz WAV beside every MIDI file, with the venv's
+/// SoundFont found by itself or named (the same bytes); `--checkpoint` takes final, latest, best
+/// and paths (a file named `best` is reached as `./best`), and the same weights give the same
+/// samples whichever way they are named.
+#[test]
+fn generate_plays_audio_and_chooses_checkpoints() {
+    let soundfont = venv_soundfont();
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = generate_tiny_run(dir.path());
+    let generate = |out: &Path, extra: &[&std::ffi::OsStr], cwd: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "generate".as_ref(),
+            "--run".as_ref(),
+            run_dir.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--threads".as_ref(),
+            "1".as_ref(),
+            "--device".as_ref(),
+            "cpu".as_ref(),
+            "--n".as_ref(),
+            "2".as_ref(),
+            "--seed".as_ref(),
+            "9".as_ref(),
+        ];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_museroll"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    let here = dir.path();
+
+    // Audio, with the default SoundFont and with it named.
+    let audio = dir.path().join("audio");
+    let out = generate(&audio, &["--audio".as_ref()], here);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut mids: Vec<PathBuf> = std::fs::read_dir(&audio)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mid"))
+        .collect();
+    mids.sort();
+    assert_eq!(mids.len(), 2, "{mids:?}");
+    assert!(
+        stderr.contains(&format!("played {} MIDI files into .wav", mids.len())),
+        "{stderr}"
+    );
+    for mid in &mids {
+        let bytes = std::fs::read(mid.with_extension("wav")).unwrap();
+        let (format, samples) = wav(&bytes);
+        assert_eq!(format, (2, 22_050, 16), "{}", mid.display());
+        // 2 bars at 120 bpm: 4 s, plus at most 2 s of release.
+        let seconds = samples.len() as f64 / 2.0 / 22_050.0;
+        assert!((4.0..=6.0).contains(&seconds), "{seconds} s");
+        let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+        assert!(peak > 1000, "{}: silent (peak {peak})", mid.display());
+    }
+    let named = dir.path().join("named");
+    let out = generate(
+        &named,
+        &[
+            "--audio".as_ref(),
+            "--soundfont".as_ref(),
+            soundfont.as_os_str(),
+        ],
+        here,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for mid in &mids {
+        let wav = mid.with_extension("wav");
+        let name = wav.file_name().unwrap();
+        assert_eq!(
+            std::fs::read(named.join(name)).unwrap(),
+            std::fs::read(&wav).unwrap()
+        );
+    }
+    // Without --audio no WAV; a bad SoundFont fails before anything is written.
+    let silent = dir.path().join("silent");
+    assert!(generate(&silent, &[], here).status.success());
+    assert!(!silent.join("sample-00.wav").exists());
+    let garbage = dir.path().join("garbage.sf2");
+    std::fs::write(&garbage, b"RIFF\x04\0\0\0WAVE").unwrap();
+    let bad = dir.path().join("bad");
+    assert_clean_failure(
+        &generate(
+            &bad,
+            &[
+                "--audio".as_ref(),
+                "--soundfont".as_ref(),
+                garbage.as_os_str(),
+            ],
+            here,
+        ),
+        "garbage.sf2",
+        "not a SoundFont 2 file",
+    );
+    assert!(!bad.exists());
+
+    // Checkpoints: the run ended at step 3, whose checkpoint is the latest; best is a copy of
+    // the best-scoring one. The same weights, named any way, give the same samples.
+    let sample = |name: &str, checkpoint: &std::ffi::OsStr, cwd: &Path| {
+        let out_dir = dir.path().join(name);
+        let out = generate(&out_dir, &["--checkpoint".as_ref(), checkpoint], cwd);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(out_dir.join("samples.npz")).unwrap()
+    };
+    let step3 = run_dir.join("checkpoints/step-00000003.safetensors");
+    let best_file = run_dir.join("checkpoints/best.safetensors");
+    assert!(step3.is_file() && best_file.is_file());
+    let final_ = sample("final", "final".as_ref(), here);
+    assert_eq!(sample("latest", "latest".as_ref(), here), final_);
+    assert_eq!(sample("step3", step3.as_os_str(), here), final_);
+    let best = sample("best", "best".as_ref(), here);
+    assert_eq!(sample("best-path", best_file.as_os_str(), here), best);
+    // A file named `best` in the working directory is that file when written `./best`, while
+    // `best` alone is still the run's best checkpoint: with step 3's weights in `./best` it gives
+    // step 3's samples; with junk in it, `./best` is refused naming it and `best` still works.
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    std::fs::copy(&step3, cwd.join("best")).unwrap();
+    assert_eq!(sample("dot-best", "./best".as_ref(), &cwd), final_);
+    std::fs::write(cwd.join("best"), b"junk").unwrap();
+    let out = generate(
+        &dir.path().join("junk"),
+        &["--checkpoint".as_ref(), "./best".as_ref()],
+        &cwd,
+    );
+    assert_clean_failure(&out, "./best", "not a readable safetensors");
+    assert_eq!(sample("word-best", "best".as_ref(), &cwd), best);
+    let out = generate(
+        &dir.path().join("missing"),
+        &["--checkpoint".as_ref(), "./nothing".as_ref()],
+        &cwd,
+    );
+    assert_clean_failure(&out, "./nothing", "no such checkpoint file");
+    // latest in a run without step checkpoints names the checkpoints directory.
+    let bare = dir.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    for file in ["config.toml", "model.safetensors"] {
+        std::fs::copy(run_dir.join(file), bare.join(file)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_museroll"))
+        .args(["generate", "--run"])
+        .arg(&bare)
+        .args(["--out"])
+        .arg(dir.path().join("latest-none"))
+        .args(["--checkpoint", "latest", "--device", "cpu"])
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        "checkpoints",
+        "holds no step-*.safetensors checkpoint",
+    );
+}
+
 /// The shared libraries `binary` asks the dynamic loader for (the ELF `NEEDED` entries), read
 /// with binutils' `readelf`. A machine without it fails the test rather than skipping it.
 fn needed_libraries(binary: &str) -> Vec<String> {
