@@ -1316,6 +1316,108 @@ fn generate_plays_audio_and_chooses_checkpoints() {
     );
 }
 
+/// A temporal (tiny-hybrid) run makes pieces longer than its 2-bar phrase: `generate --bars 5`
+/// writes 5-bar MIDI files (the last phrase cut), `--continuity` is taken, and the same seed
+/// gives the same piece.
+#[test]
+fn generate_makes_long_pieces_with_a_temporal_generator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let run_dir = dir.path().join("run");
+    let train = run(&[
+        "train".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        run_dir.as_os_str(),
+        "--preset".as_ref(),
+        "tiny-hybrid".as_ref(),
+        "--steps".as_ref(),
+        "2".as_ref(),
+        "--refiner-steps".as_ref(),
+        "1".as_ref(),
+        "--batch".as_ref(),
+        "2".as_ref(),
+        "--n-critic".as_ref(),
+        "1".as_ref(),
+        "--set".as_ref(),
+        "eval_samples=4".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "generate".into(),
+            "--run".into(),
+            run_dir.clone().into(),
+            "--out".into(),
+            out.into(),
+            "--threads".into(),
+            "1".into(),
+            "--device".into(),
+            "cpu".into(),
+            "--n".into(),
+            "2".into(),
+            "--seed".into(),
+            "5".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let long = dir.path().join("long");
+    let out = generate(&long, &["--bars", "5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote 2 samples of 5 bars"), "{stderr}");
+    for i in 0..2 {
+        let midi = long.join(format!("sample-{i:02}.mid"));
+        let info = run(&[
+            "info".as_ref(),
+            "--json".as_ref(),
+            "--resolution".as_ref(),
+            "2".as_ref(),
+            midi.as_os_str(),
+        ]);
+        assert!(
+            info.status.success(),
+            "{}",
+            String::from_utf8_lossy(&info.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+        // 5 bars × 4 beats × 2 steps, the length of the piece whatever its last notes.
+        assert_eq!(v["summary"]["steps"], 40, "{v}");
+        let tracks: Vec<&str> = v["summary"]["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tracks, ["Drums", "Piano"]);
+    }
+    // The same request again: the same piece; another continuity: accepted.
+    let again = dir.path().join("again");
+    assert!(generate(&again, &["--bars", "5"]).status.success());
+    assert_eq!(
+        std::fs::read(again.join("sample-01.mid")).unwrap(),
+        std::fs::read(long.join("sample-01.mid")).unwrap()
+    );
+    let smooth = dir.path().join("smooth");
+    let out = generate(&smooth, &["--bars", "4", "--continuity", "0.5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(smooth.join("sample-01.mid").is_file());
+}
+
 /// The shared libraries `binary` asks the dynamic loader for (the ELF `NEEDED` entries), read
 /// with binutils' `readelf`. A machine without it fails the test rather than skipping it.
 fn needed_libraries(binary: &str) -> Vec<String> {
