@@ -681,6 +681,185 @@ fn build_tiny(songs: &Path, data: &Path, extra: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `data import-musegan` of the MuseGAN fixture (6 phrases, 2 bars × 8 steps × 12 pitches × 5
+/// tracks; see `make_musegan.py`), sparse .npz and dense .npy, with an options file: LPD-5's
+/// tracks, the options' lowest pitch, songs of 2 phrases split by the options' share; both
+/// layouts give the same phrases; an unknown option is one line naming the file.
+#[test]
+fn data_import_musegan_reads_both_layouts_with_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = dir.path().join("import.toml");
+    std::fs::write(
+        &options,
+        "phrases_per_song = 2\nvalidation_fraction = 0.34\nlowest_pitch = 36\nseed = 3\n",
+    )
+    .unwrap();
+    let import = |file: &str, out: &Path, options: &Path| {
+        run(&[
+            "data".as_ref(),
+            "import-musegan".as_ref(),
+            fixture(&format!("dataset/{file}")).as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--options".as_ref(),
+            options.as_os_str(),
+        ])
+    };
+    let sparse = dir.path().join("sparse");
+    let out = import("musegan_small.npz", &sparse, &options);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "6 phrases of 5 tracks × 2 bars × 8 steps × 12 pitches (C2–B2), 2 steps per beat, \
+             120 bytes each\n\
+             tracks: Drums (drums), Piano (program 0), Guitar (program 24), Bass (program 32), \
+             Strings (program 48)\n\
+             split by song: train 4 phrases from 2 songs, validation 2 phrases from 1 songs\n\
+             imported from {}\n",
+            fixture("dataset/musegan_small.npz").display()
+        )
+    );
+    let dense = dir.path().join("dense");
+    let out = import("musegan_small.npy", &dense, &options);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(sparse.join("phrases.bin")).unwrap(),
+        std::fs::read(dense.join("phrases.bin")).unwrap()
+    );
+    // `data info` reads the same facts back.
+    let info = run(&["data".as_ref(), "info".as_ref(), dense.as_os_str()]);
+    assert!(String::from_utf8_lossy(&info.stdout).contains(
+        "split by song: train 4 phrases from 2 songs, validation 2 phrases from 1 songs"
+    ));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "colour = 1\n").unwrap();
+    let out = import("musegan_small.npz", &dir.path().join("never"), &bad);
+    assert_clean_failure(&out, "bad.toml", "unknown field `colour`");
+    assert!(!dir.path().join("never").exists());
+}
+
+/// `data build`'s window, augmentation and split flags over the 6 tiny songs (8 bars each, 2-bar
+/// windows at every bar: 7 per song, 42 in all; the melody spans C4–B5, the range): the counts
+/// they must give, in the summary.
+#[test]
+fn data_build_flags_choose_windows_transpositions_and_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs = tiny_songs(dir.path());
+    let build = |name: &str, extra: &[&str]| build_tiny(&songs, &dir.path().join(name), extra);
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with("built from") && !l.starts_with("tracks:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let head = "phrases of 2 tracks × 2 bars × 8 steps × 24 pitches (C4–B5), 2 steps per beat, \
+                96 bytes each";
+    // By default a share of 0.1 of the songs is for validation: 1 of 6.
+    assert_eq!(
+        lines(&build("plain", &[])),
+        [
+            format!("42 {head}"),
+            "split by song: train 35 phrases from 5 songs, validation 7 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 42 considered, 0 out of range, \
+             0 too sparse, 0 not drawn"
+                .into(),
+        ]
+    );
+    // −1, 0, +1 semitone: 3 × 42 windows; those with the melody's C4 (down) or B5 (up) fall out
+    // of range (11, counted from the songs' formula), the drums are never transposed.
+    assert_eq!(
+        lines(&build("transposed", &["--transpose", "-1..1"])),
+        [
+            format!("115 {head}"),
+            "split by song: train 98 phrases from 5 songs, validation 17 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 126 considered, 11 out of range, \
+             0 too sparse, 0 not drawn"
+                .into(),
+        ]
+    );
+    // 2 random windows per song: 12 drawn, 30 not; the same seed draws the same ones.
+    let random = build("random", &["--random", "2", "--seed", "7"]);
+    assert_eq!(
+        lines(&random),
+        [
+            format!("12 {head}"),
+            "split by song: train 10 phrases from 5 songs, validation 2 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 42 considered, 0 out of range, \
+             0 too sparse, 30 not drawn"
+                .into(),
+        ]
+    );
+    build("random-again", &["--random", "2", "--seed", "7"]);
+    let phrases = |name: &str| std::fs::read(dir.path().join(name).join("phrases.bin")).unwrap();
+    assert_eq!(phrases("random"), phrases("random-again"));
+    assert_eq!(
+        lines(&build("half", &["--validation", "0.5"]))[1],
+        "split by song: train 21 phrases from 3 songs, validation 21 phrases from 3 songs"
+    );
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("bad").as_os_str(),
+        "--validation".as_ref(),
+        "1.5".as_ref(),
+    ]);
+    assert_clean_failure(&out, "validation fraction 1.5", "is outside 0..=1");
+
+    // An options file: its 4-bar phrases (a window every 4 bars: 2 per song) and its split, with
+    // a flag overriding the file's validation share.
+    let options = dir.path().join("build.toml");
+    std::fs::write(&options, "bars = 4\nvalidation_fraction = 0.5\n").unwrap();
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("options").as_os_str(),
+        "--options".as_ref(),
+        options.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+        "--validation".as_ref(),
+        "0".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        lines(&String::from_utf8_lossy(&out.stdout)),
+        [
+            "12 phrases of 2 tracks × 4 bars × 8 steps × 24 pitches (C4–B5), 2 steps per beat, \
+             192 bytes each",
+            "split by song: train 12 phrases from 6 songs, validation 0 phrases from 0 songs",
+            "bars: 48 in 4/4, 0 in other meters; windows: 12 considered, 0 out of range, \
+             0 too sparse, 0 not drawn",
+        ]
+    );
+}
+
 /// `data stats DIR --json FILE`: the printed table and the JSON reports.
 fn stats(dir: &Path, json: &Path) -> (String, serde_json::Value) {
     let out = run(&[
