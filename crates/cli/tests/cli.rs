@@ -185,6 +185,35 @@ fn plot_selects_bars() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    // The same piece drawn whole, from bar 0 for 2 and 4 bars, and from bar 2 for 2 bars.
+    let plot = |name: &str, extra: &[&str]| -> image::RgbImage {
+        let png = dir.path().join(name);
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["plot".as_ref(), midi.as_os_str(), png.as_os_str()];
+        args.extend(extra.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
+        let out = museroll(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        image::open(&png).unwrap().to_rgb8()
+    };
+    let whole = plot("whole.png", &[]);
+    let two = plot("two.png", &["--bars", "2"]);
+    let four = plot("four.png", &["--bars", "4"]);
+    let later = plot("later.png", &["--from-bar", "2", "--bars", "2"]);
+    assert_eq!(image::open(&png).unwrap().to_rgb8(), two);
+    // Every step is drawn the same whole number of pixels wide: 2 more 4/4 bars (192 steps at
+    // the default 24 per beat) widen the picture by a multiple of 192 px, and the whole piece is
+    // wider still.
+    let (w2, w4, whole_w) = (two.width(), four.width(), whole.width());
+    assert!(w2 < w4 && w4 < whole_w, "{w2} {w4} {whole_w}");
+    assert_eq!((w4 - w2) % 192, 0, "{w2} {w4}");
+    assert_eq!(two.height(), four.height());
+    // Bars 2–3 drawn as bars 0–1 are: the same size, other notes.
+    assert_eq!(later.dimensions(), two.dimensions());
+    assert_ne!(later, two);
     let out = run(&[
         "plot".as_ref(),
         midi.as_os_str(),
@@ -293,16 +322,26 @@ fn dataset_build_info_stats_and_eval() {
         "{stdout}"
     );
 
+    // The facts, written out: 10 bars of 4/4 (the pickup padded to a bar) give 9 two-bar windows;
+    // a phrase is 4 × 2 × 16 × 48 bits; the SATB layout plays every voice as choir aahs (52).
     let info = run(&["data".as_ref(), "info".as_ref(), ds.as_os_str()]);
     assert!(info.status.success());
+    let info = String::from_utf8_lossy(&info.stdout);
     assert_eq!(
-        String::from_utf8_lossy(&info.stdout),
-        stdout
-            .lines()
-            .take_while(|l| !l.starts_with("wrote"))
-            .map(|l| format!("{l}\n"))
-            .collect::<String>()
+        info,
+        format!(
+            "9 phrases of 4 tracks × 2 bars × 16 steps × 48 pitches (C2–B5), 4 steps per beat, \
+             768 bytes each\n\
+             tracks: Soprano (program 52), Alto (program 52), Tenor (program 52), Bass (program 52)\n\
+             split by song: train 9 phrases from 1 songs, validation 0 phrases from 0 songs\n\
+             built from 1 files in {}\n\
+             bars: 10 in 4/4, 0 in other meters; windows: 9 considered, 0 out of range, \
+             0 too sparse, 0 not drawn\n",
+            midi.display()
+        )
     );
+    // The build printed the same summary before naming the directory.
+    assert!(stdout.starts_with(info.as_ref()), "{stdout}");
 
     let json = dir.path().join("stats.json");
     let stats = run(&[
@@ -325,7 +364,7 @@ fn dataset_build_info_stats_and_eval() {
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     // Every phrase was measured (the training split is all of them here).
     let phrases: u64 = stdout.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(phrases > 0);
+    assert_eq!(phrases, 9);
     assert_eq!(value["reports"]["dataset"]["samples"], phrases);
 
     // Nothing in the validation split (--validation 0): no table of dashes, an error.
@@ -380,7 +419,51 @@ fn model_summary_of_a_preset() {
         String::from_utf8_lossy(&out.stderr)
     );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(value.is_object(), "{value}");
+    assert_eq!(value["family"], "bmusegan", "{value}");
+    let networks = value["networks"].as_array().unwrap();
+    let names: Vec<&str> = networks
+        .iter()
+        .map(|n| n["network"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["generator", "refiner", "discriminator"]);
+    // Each network's count is the sum of its layers' (times their copies), the total the sum of
+    // the networks'; none is empty.
+    let params: Vec<i64> = networks
+        .iter()
+        .map(|n| n["params"].as_i64().unwrap())
+        .collect();
+    for (net, &p) in networks.iter().zip(&params) {
+        let layers: i64 = net["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["params"].as_i64().unwrap() * l["copies"].as_i64().unwrap())
+            .sum();
+        assert!(p > 0, "{net}");
+        assert_eq!(layers, p, "{}", net["network"]);
+    }
+    let total = value["params"].as_i64().unwrap();
+    assert_eq!(total, params.iter().sum::<i64>());
+    // The tiny phrase shape: 2 tracks × 2 bars × 8 steps × 24 pitches out of the generator.
+    assert_eq!(
+        networks[0]["output_shape"],
+        serde_json::json!([2, 2, 8, 24])
+    );
+
+    // The text form states the same counts.
+    let text = run(&["model", "--preset", "tiny"]);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    for (name, p) in names.iter().zip(&params) {
+        assert!(
+            text.contains(&format!("\n  {name} parameters: {p}\n")),
+            "{name} {p}: {text}"
+        );
+    }
+    assert!(
+        text.ends_with(&format!("total parameters: {total}\n")),
+        "{text}"
+    );
     let bad = run(&["model", "--preset", "huge"]);
     assert_clean_failure(&bad, "huge", "preset");
 }
@@ -517,11 +600,17 @@ fn render_errors_are_one_line() {
 }
 
 /// Small songs for the tiny preset: drums on every beat (C4/E4, inside its C4–B5 range) and a
-/// melody, 8 bars at 2 steps per beat.
+/// melody, 8 bars at 2 steps per beat, in `dir/songs`.
 fn tiny_songs(dir: &Path) -> PathBuf {
+    write_songs(&dir.join("songs"), false)
+}
+
+/// 6 songs of 8 bars at 2 steps per beat into `songs`: drums on every beat (C4/E4) and in the
+/// piano a melody of notes 3 steps long, one every 4 steps (`chords` false), or three-note chords
+/// one step long on every beat (`chords` true).
+fn write_songs(songs: &Path, chords: bool) -> PathBuf {
     use museroll_core::{Multitrack, Note, Pitch, Program, Resolution, Roll, RollKind, Track};
-    let songs = dir.join("songs");
-    std::fs::create_dir_all(&songs).unwrap();
+    std::fs::create_dir_all(songs).unwrap();
     for i in 0..6u8 {
         let steps = 64;
         let note = |p: u8, start: usize, len: usize| Note {
@@ -531,24 +620,38 @@ fn tiny_songs(dir: &Path) -> PathBuf {
             velocity: 90,
         };
         let drums = (0..steps / 2).map(|b| note(if b % 2 == 0 { 60 } else { 64 }, b * 2, 1));
-        let melody =
-            (0..steps / 4).map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3));
+        let piano: Vec<Note> = if chords {
+            (0..steps / 2)
+                .flat_map(|b| [0, 4, 7].map(|d| note(60 + i + d, b * 2, 1)))
+                .collect()
+        } else {
+            (0..steps / 4)
+                .map(|k| note(60 + (k * 5 + usize::from(i)) as u8 % 24, k * 4, 3))
+                .collect()
+        };
         let mut song = Multitrack::new(Resolution::new(2).unwrap());
         let mut d = Track::new("Drums", Program::default(), true, steps);
         d.roll = Roll::from_notes(RollKind::Velocity, steps, drums);
         let mut p = Track::new("Piano", Program::default(), false, steps);
-        p.roll = Roll::from_notes(RollKind::Velocity, steps, melody);
+        p.roll = Roll::from_notes(RollKind::Velocity, steps, piano);
         song.tracks = vec![d, p];
         museroll_core::io::write_file(&song, &songs.join(format!("{i}.mid"))).unwrap();
     }
-    songs
+    songs.to_path_buf()
 }
 
 /// The tiny preset's dataset built from [`tiny_songs`] with `museroll data build`, in `dir/data`.
 fn tiny_dataset(dir: &Path) -> PathBuf {
     let songs = tiny_songs(dir);
     let data = dir.join("data");
-    let out = run(&[
+    build_tiny(&songs, &data, &[]);
+    data
+}
+
+/// `museroll data build SONGS --out DATA` in the tiny preset's shape (2 tracks × 2 bars × 8 steps
+/// × 24 pitches from C4, a window at every bar), plus `extra` flags; returns its stdout.
+fn build_tiny(songs: &Path, data: &Path, extra: &[&str]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "data".as_ref(),
         "build".as_ref(),
         songs.as_os_str(),
@@ -564,16 +667,359 @@ fn tiny_dataset(dir: &Path) -> PathBuf {
         "60".as_ref(),
         "--pitches".as_ref(),
         "24".as_ref(),
-        "--hop".as_ref(),
-        "1".as_ref(),
+    ];
+    if !extra.contains(&"--random") {
+        args.extend(["--hop".as_ref(), "1".as_ref()] as [&std::ffi::OsStr; 2]);
+    }
+    args.extend(extra.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
+    let out = museroll(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `data import-musegan` of the MuseGAN fixture (6 phrases, 2 bars × 8 steps × 12 pitches × 5
+/// tracks; see `make_musegan.py`), sparse .npz and dense .npy, with an options file: LPD-5's
+/// tracks, the options' lowest pitch, songs of 2 phrases split by the options' share; both
+/// layouts give the same phrases; an unknown option is one line naming the file.
+#[test]
+fn data_import_musegan_reads_both_layouts_with_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = dir.path().join("import.toml");
+    std::fs::write(
+        &options,
+        "phrases_per_song = 2\nvalidation_fraction = 0.34\nlowest_pitch = 36\nseed = 3\n",
+    )
+    .unwrap();
+    let import = |file: &str, out: &Path, options: &Path| {
+        run(&[
+            "data".as_ref(),
+            "import-musegan".as_ref(),
+            fixture(&format!("dataset/{file}")).as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--options".as_ref(),
+            options.as_os_str(),
+        ])
+    };
+    let sparse = dir.path().join("sparse");
+    let out = import("musegan_small.npz", &sparse, &options);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "6 phrases of 5 tracks × 2 bars × 8 steps × 12 pitches (C2–B2), 2 steps per beat, \
+             120 bytes each\n\
+             tracks: Drums (drums), Piano (program 0), Guitar (program 24), Bass (program 32), \
+             Strings (program 48)\n\
+             split by song: train 4 phrases from 2 songs, validation 2 phrases from 1 songs\n\
+             imported from {}\n",
+            fixture("dataset/musegan_small.npz").display()
+        )
+    );
+    let dense = dir.path().join("dense");
+    let out = import("musegan_small.npy", &dense, &options);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(sparse.join("phrases.bin")).unwrap(),
+        std::fs::read(dense.join("phrases.bin")).unwrap()
+    );
+    // `data info` reads the same facts back.
+    let info = run(&["data".as_ref(), "info".as_ref(), dense.as_os_str()]);
+    assert!(String::from_utf8_lossy(&info.stdout).contains(
+        "split by song: train 4 phrases from 2 songs, validation 2 phrases from 1 songs"
+    ));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "colour = 1\n").unwrap();
+    let out = import("musegan_small.npz", &dir.path().join("never"), &bad);
+    assert_clean_failure(&out, "bad.toml", "unknown field `colour`");
+    assert!(!dir.path().join("never").exists());
+}
+
+/// `data build`'s window, augmentation and split flags over the 6 tiny songs (8 bars each, 2-bar
+/// windows at every bar: 7 per song, 42 in all; the melody spans C4–B5, the range): the counts
+/// they must give, in the summary.
+#[test]
+fn data_build_flags_choose_windows_transpositions_and_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs = tiny_songs(dir.path());
+    let build = |name: &str, extra: &[&str]| build_tiny(&songs, &dir.path().join(name), extra);
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with("built from") && !l.starts_with("tracks:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let head = "phrases of 2 tracks × 2 bars × 8 steps × 24 pitches (C4–B5), 2 steps per beat, \
+                96 bytes each";
+    // By default a share of 0.1 of the songs is for validation: 1 of 6.
+    assert_eq!(
+        lines(&build("plain", &[])),
+        [
+            format!("42 {head}"),
+            "split by song: train 35 phrases from 5 songs, validation 7 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 42 considered, 0 out of range, \
+             0 too sparse, 0 not drawn"
+                .into(),
+        ]
+    );
+    // −1, 0, +1 semitone: 3 × 42 windows; those with the melody's C4 (down) or B5 (up) fall out
+    // of range (11, counted from the songs' formula), the drums are never transposed.
+    assert_eq!(
+        lines(&build("transposed", &["--transpose", "-1..1"])),
+        [
+            format!("115 {head}"),
+            "split by song: train 98 phrases from 5 songs, validation 17 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 126 considered, 11 out of range, \
+             0 too sparse, 0 not drawn"
+                .into(),
+        ]
+    );
+    // 2 random windows per song: 12 drawn, 30 not; the same seed draws the same ones.
+    let random = build("random", &["--random", "2", "--seed", "7"]);
+    assert_eq!(
+        lines(&random),
+        [
+            format!("12 {head}"),
+            "split by song: train 10 phrases from 5 songs, validation 2 phrases from 1 songs"
+                .into(),
+            "bars: 48 in 4/4, 0 in other meters; windows: 42 considered, 0 out of range, \
+             0 too sparse, 30 not drawn"
+                .into(),
+        ]
+    );
+    build("random-again", &["--random", "2", "--seed", "7"]);
+    let phrases = |name: &str| std::fs::read(dir.path().join(name).join("phrases.bin")).unwrap();
+    assert_eq!(phrases("random"), phrases("random-again"));
+    assert_eq!(
+        lines(&build("half", &["--validation", "0.5"]))[1],
+        "split by song: train 21 phrases from 3 songs, validation 21 phrases from 3 songs"
+    );
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("bad").as_os_str(),
+        "--validation".as_ref(),
+        "1.5".as_ref(),
+    ]);
+    assert_clean_failure(&out, "validation fraction 1.5", "is outside 0..=1");
+
+    // An options file: its 4-bar phrases (a window every 4 bars: 2 per song) and its split, with
+    // a flag overriding the file's validation share.
+    let options = dir.path().join("build.toml");
+    std::fs::write(&options, "bars = 4\nvalidation_fraction = 0.5\n").unwrap();
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        songs.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("options").as_os_str(),
+        "--options".as_ref(),
+        options.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+        "--validation".as_ref(),
+        "0".as_ref(),
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(
+        lines(&String::from_utf8_lossy(&out.stdout)),
+        [
+            "12 phrases of 2 tracks × 4 bars × 8 steps × 24 pitches (C4–B5), 2 steps per beat, \
+             192 bytes each",
+            "split by song: train 12 phrases from 6 songs, validation 0 phrases from 0 songs",
+            "bars: 48 in 4/4, 0 in other meters; windows: 12 considered, 0 out of range, \
+             0 too sparse, 0 not drawn",
+        ]
+    );
+}
 
-    data
+/// `data stats DIR --json FILE`: the printed table and the JSON reports.
+fn stats(dir: &Path, json: &Path) -> (String, serde_json::Value) {
+    let out = run(&[
+        "data".as_ref(),
+        "stats".as_ref(),
+        dir.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), value)
+}
+
+/// The cells of the first table row that starts with `| NAME |`.
+fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&format!("| {name} |")))
+        .unwrap_or_else(|| panic!("no {name} row in {table}"));
+    line.split('|').map(str::trim).collect()
+}
+
+/// Two datasets of the same shape and tracks but other music (a melody of single notes 3 steps
+/// long vs three-note chords one step long): `eval` puts each one's own numbers (those of
+/// `data stats`) in its column, and they differ where the music does (PP, QN, UPC). Samples of
+/// another shape or with other tracks are refused in one line.
+#[test]
+fn eval_compares_two_datasets_with_their_own_numbers_and_refuses_mismatches() {
+    let dir = tempfile::tempdir().unwrap();
+    let melody = tiny_dataset(dir.path());
+    let chord_songs = write_songs(&dir.path().join("chord-songs"), true);
+    let chords = dir.path().join("chords");
+    // All its phrases in the training split: eval measures every phrase of the samples.
+    build_tiny(&chord_songs, &chords, &["--validation", "0"]);
+
+    let (melody_table, melody_json) = stats(&melody, &dir.path().join("melody.json"));
+    let (chords_table, chords_json) = stats(&chords, &dir.path().join("chords.json"));
+    let eval_json = dir.path().join("eval.json");
+    let out = run(&[
+        "eval".as_ref(),
+        chords.as_os_str(),
+        "--reference".as_ref(),
+        melody.as_os_str(),
+        "--json".as_ref(),
+        eval_json.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let eval: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&eval_json).unwrap()).unwrap();
+    // Column by column, the reports are those of `data stats` of each dataset.
+    assert_eq!(
+        eval["reports"]["training data"],
+        melody_json["reports"]["dataset"]
+    );
+    assert_eq!(
+        eval["reports"]["samples"],
+        chords_json["reports"]["dataset"]
+    );
+    // The printed cells too (the first, aggregate table; then the per-track ones).
+    for metric in ["EB", "UPC", "QN", "PP"] {
+        let cells = row(&table, metric);
+        assert_eq!(cells[2], row(&melody_table, metric)[2], "{metric}: {table}");
+        assert_eq!(cells[3], row(&chords_table, metric)[2], "{metric}: {table}");
+    }
+    // What the music makes them: no empty bars either side; the melody never sounds two notes at
+    // once and its notes qualify (≥ 2 steps); the chords (one step on, one off) sound three
+    // notes in half the steps and never qualify.
+    let aggregate = |v: &serde_json::Value, m: &str| {
+        v["reports"]["dataset"]["metrics"][m]["aggregate"]
+            .as_f64()
+            .unwrap()
+    };
+    for (v, eb, qn, pp) in [(&melody_json, 0.0, 1.0, 0.0), (&chords_json, 0.0, 0.0, 0.5)] {
+        assert_eq!(
+            (aggregate(v, "EB"), aggregate(v, "QN"), aggregate(v, "PP")),
+            (eb, qn, pp),
+            "{v}"
+        );
+    }
+    assert!(aggregate(&chords_json, "UPC") >= 3.0);
+    assert!(aggregate(&melody_json, "UPC") <= 2.0);
+    let pp = row(&table, "PP");
+    assert_ne!(pp[2], pp[3], "{table}");
+
+    // Another shape (36 pitches) and other tracks (Keys for Piano): one line each, naming both.
+    let wide = dir.path().join("wide");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        chord_songs.as_os_str(),
+        "--out".as_ref(),
+        wide.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Piano=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "48".as_ref(),
+        "--pitches".as_ref(),
+        "36".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = dir.path().join("keys");
+    let out = run(&[
+        "data".as_ref(),
+        "build".as_ref(),
+        chord_songs.as_os_str(),
+        "--out".as_ref(),
+        keys.as_os_str(),
+        "--tracks".as_ref(),
+        "Drums=drums,Keys=0-127".as_ref(),
+        "--bars".as_ref(),
+        "2".as_ref(),
+        "--steps-per-beat".as_ref(),
+        "2".as_ref(),
+        "--lowest-pitch".as_ref(),
+        "60".as_ref(),
+        "--pitches".as_ref(),
+        "24".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let against = |samples: &Path| {
+        run(&[
+            "eval".as_ref(),
+            samples.as_os_str(),
+            "--reference".as_ref(),
+            melody.as_os_str(),
+        ])
+    };
+    assert_clean_failure(
+        &against(&wide),
+        "wide",
+        "phrases of 2 tracks × 2 bars × 8 steps × 36 pitches from C3 differ from the \
+         reference's 2 tracks × 2 bars × 8 steps × 24 pitches from C4",
+    );
+    assert_clean_failure(
+        &against(&keys),
+        "keys",
+        "track 'Keys' stands where the reference has 'Piano'",
+    );
 }
 
 #[test]
@@ -862,6 +1308,293 @@ fn generate_writes_samples_and_refuses_bad_requests() {
     let out = generate(&bad, &["--checkpoint", corrupt.to_str().unwrap()]);
     assert_clean_failure(&out, "junk.safetensors", "not a readable safetensors");
     assert!(!bad.exists());
+}
+
+/// The header facts of a canonical 44-byte WAV: (channels, sample rate, bits), and its 16-bit
+/// samples; panics unless it is RIFF/WAVE PCM.
+fn wav(bytes: &[u8]) -> ((u16, u32, u16), Vec<i16>) {
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(u32_at(4) as usize, bytes.len() - 8);
+    assert_eq!(&bytes[8..16], b"WAVEfmt ");
+    assert_eq!(u16_at(20), 1, "PCM");
+    assert_eq!(&bytes[36..40], b"data");
+    assert_eq!(u32_at(40) as usize, bytes.len() - 44);
+    let samples = bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    ((u16_at(22), u32_at(24), u16_at(34)), samples)
+}
+
+/// `generate --audio` puts a playable 22 050 Hz WAV beside every MIDI file, with the venv's
+/// SoundFont found by itself or named (the same bytes); `--checkpoint` takes final, latest, best
+/// and paths (a file named `best` is reached as `./best`), and the same weights give the same
+/// samples whichever way they are named.
+#[test]
+fn generate_plays_audio_and_chooses_checkpoints() {
+    let soundfont = venv_soundfont();
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = generate_tiny_run(dir.path());
+    let generate = |out: &Path, extra: &[&std::ffi::OsStr], cwd: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "generate".as_ref(),
+            "--run".as_ref(),
+            run_dir.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--threads".as_ref(),
+            "1".as_ref(),
+            "--device".as_ref(),
+            "cpu".as_ref(),
+            "--n".as_ref(),
+            "2".as_ref(),
+            "--seed".as_ref(),
+            "9".as_ref(),
+        ];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_museroll"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    let here = dir.path();
+
+    // Audio, with the default SoundFont and with it named.
+    let audio = dir.path().join("audio");
+    let out = generate(&audio, &["--audio".as_ref()], here);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut mids: Vec<PathBuf> = std::fs::read_dir(&audio)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mid"))
+        .collect();
+    mids.sort();
+    assert_eq!(mids.len(), 2, "{mids:?}");
+    assert!(
+        stderr.contains(&format!("played {} MIDI files into .wav", mids.len())),
+        "{stderr}"
+    );
+    for mid in &mids {
+        let bytes = std::fs::read(mid.with_extension("wav")).unwrap();
+        let (format, samples) = wav(&bytes);
+        assert_eq!(format, (2, 22_050, 16), "{}", mid.display());
+        // 2 bars at 120 bpm: 4 s, plus at most 2 s of release.
+        let seconds = samples.len() as f64 / 2.0 / 22_050.0;
+        assert!((4.0..=6.0).contains(&seconds), "{seconds} s");
+        let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+        assert!(peak > 1000, "{}: silent (peak {peak})", mid.display());
+    }
+    let named = dir.path().join("named");
+    let out = generate(
+        &named,
+        &[
+            "--audio".as_ref(),
+            "--soundfont".as_ref(),
+            soundfont.as_os_str(),
+        ],
+        here,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for mid in &mids {
+        let wav = mid.with_extension("wav");
+        let name = wav.file_name().unwrap();
+        assert_eq!(
+            std::fs::read(named.join(name)).unwrap(),
+            std::fs::read(&wav).unwrap()
+        );
+    }
+    // Without --audio no WAV; a bad SoundFont fails before anything is written.
+    let silent = dir.path().join("silent");
+    assert!(generate(&silent, &[], here).status.success());
+    assert!(!silent.join("sample-00.wav").exists());
+    let garbage = dir.path().join("garbage.sf2");
+    std::fs::write(&garbage, b"RIFF\x04\0\0\0WAVE").unwrap();
+    let bad = dir.path().join("bad");
+    assert_clean_failure(
+        &generate(
+            &bad,
+            &[
+                "--audio".as_ref(),
+                "--soundfont".as_ref(),
+                garbage.as_os_str(),
+            ],
+            here,
+        ),
+        "garbage.sf2",
+        "not a SoundFont 2 file",
+    );
+    assert!(!bad.exists());
+
+    // Checkpoints: the run ended at step 3, whose checkpoint is the latest; best is a copy of
+    // the best-scoring one. The same weights, named any way, give the same samples.
+    let sample = |name: &str, checkpoint: &std::ffi::OsStr, cwd: &Path| {
+        let out_dir = dir.path().join(name);
+        let out = generate(&out_dir, &["--checkpoint".as_ref(), checkpoint], cwd);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(out_dir.join("samples.npz")).unwrap()
+    };
+    let step3 = run_dir.join("checkpoints/step-00000003.safetensors");
+    let best_file = run_dir.join("checkpoints/best.safetensors");
+    assert!(step3.is_file() && best_file.is_file());
+    let final_ = sample("final", "final".as_ref(), here);
+    assert_eq!(sample("latest", "latest".as_ref(), here), final_);
+    assert_eq!(sample("step3", step3.as_os_str(), here), final_);
+    let best = sample("best", "best".as_ref(), here);
+    assert_eq!(sample("best-path", best_file.as_os_str(), here), best);
+    // A file named `best` in the working directory is that file when written `./best`, while
+    // `best` alone is still the run's best checkpoint: with step 3's weights in `./best` it gives
+    // step 3's samples; with junk in it, `./best` is refused naming it and `best` still works.
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    std::fs::copy(&step3, cwd.join("best")).unwrap();
+    assert_eq!(sample("dot-best", "./best".as_ref(), &cwd), final_);
+    std::fs::write(cwd.join("best"), b"junk").unwrap();
+    let out = generate(
+        &dir.path().join("junk"),
+        &["--checkpoint".as_ref(), "./best".as_ref()],
+        &cwd,
+    );
+    assert_clean_failure(&out, "./best", "not a readable safetensors");
+    assert_eq!(sample("word-best", "best".as_ref(), &cwd), best);
+    let out = generate(
+        &dir.path().join("missing"),
+        &["--checkpoint".as_ref(), "./nothing".as_ref()],
+        &cwd,
+    );
+    assert_clean_failure(&out, "./nothing", "no such checkpoint file");
+    // latest in a run without step checkpoints names the checkpoints directory.
+    let bare = dir.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    for file in ["config.toml", "model.safetensors"] {
+        std::fs::copy(run_dir.join(file), bare.join(file)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_museroll"))
+        .args(["generate", "--run"])
+        .arg(&bare)
+        .args(["--out"])
+        .arg(dir.path().join("latest-none"))
+        .args(["--checkpoint", "latest", "--device", "cpu"])
+        .output()
+        .unwrap();
+    assert_clean_failure(
+        &out,
+        "checkpoints",
+        "holds no step-*.safetensors checkpoint",
+    );
+}
+
+/// A temporal (tiny-hybrid) run makes pieces longer than its 2-bar phrase: `generate --bars 5`
+/// writes 5-bar MIDI files (the last phrase cut), `--continuity` is taken, and the same seed
+/// gives the same piece.
+#[test]
+fn generate_makes_long_pieces_with_a_temporal_generator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let run_dir = dir.path().join("run");
+    let train = run(&[
+        "train".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        run_dir.as_os_str(),
+        "--preset".as_ref(),
+        "tiny-hybrid".as_ref(),
+        "--steps".as_ref(),
+        "2".as_ref(),
+        "--refiner-steps".as_ref(),
+        "1".as_ref(),
+        "--batch".as_ref(),
+        "2".as_ref(),
+        "--n-critic".as_ref(),
+        "1".as_ref(),
+        "--set".as_ref(),
+        "eval_samples=4".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let generate = |out: &Path, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "generate".into(),
+            "--run".into(),
+            run_dir.clone().into(),
+            "--out".into(),
+            out.into(),
+            "--threads".into(),
+            "1".into(),
+            "--device".into(),
+            "cpu".into(),
+            "--n".into(),
+            "2".into(),
+            "--seed".into(),
+            "5".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        run(&args)
+    };
+    let long = dir.path().join("long");
+    let out = generate(&long, &["--bars", "5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote 2 samples of 5 bars"), "{stderr}");
+    for i in 0..2 {
+        let midi = long.join(format!("sample-{i:02}.mid"));
+        let info = run(&[
+            "info".as_ref(),
+            "--json".as_ref(),
+            "--resolution".as_ref(),
+            "2".as_ref(),
+            midi.as_os_str(),
+        ]);
+        assert!(
+            info.status.success(),
+            "{}",
+            String::from_utf8_lossy(&info.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+        // 5 bars × 4 beats × 2 steps, the length of the piece whatever its last notes.
+        assert_eq!(v["summary"]["steps"], 40, "{v}");
+        let tracks: Vec<&str> = v["summary"]["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tracks, ["Drums", "Piano"]);
+    }
+    // The same request again: the same piece; another continuity: accepted.
+    let again = dir.path().join("again");
+    assert!(generate(&again, &["--bars", "5"]).status.success());
+    assert_eq!(
+        std::fs::read(again.join("sample-01.mid")).unwrap(),
+        std::fs::read(long.join("sample-01.mid")).unwrap()
+    );
+    let smooth = dir.path().join("smooth");
+    let out = generate(&smooth, &["--bars", "4", "--continuity", "0.5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(smooth.join("sample-01.mid").is_file());
 }
 
 /// The shared libraries `binary` asks the dynamic loader for (the ELF `NEEDED` entries), read

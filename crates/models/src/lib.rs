@@ -123,6 +123,14 @@ pub fn device(choice: DeviceChoice) -> Result<Device, Error> {
     }
 }
 
+/// libtorch's random generator is global: the unit tests that draw from it (a seed, new
+/// variables) hold this lock, so that a seeded test sees only its own draws whatever runs beside it.
+#[cfg(test)]
+pub(crate) fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

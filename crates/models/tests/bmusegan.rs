@@ -2,12 +2,18 @@
 //! parameter counts, binary neurons and their straight-through gradients, the chroma and onset
 //! features on worked examples, errors for bad shapes.
 
+use std::sync::Mutex;
+
 use museroll_models::families::bmusegan::summary;
 use museroll_models::{
     binary_neuron, chroma_feature, gradient_penalty, onset_feature, BinaryMuseGanConfig,
     BinaryNeuronKind, Discriminator, DiscriminatorVariant, Error, Generator, ModelSummary, Refiner,
 };
 use tch::{nn, Device, Kind, Tensor};
+
+/// libtorch's random generator is global: the tests that draw from it (a seed, new variables)
+/// hold this lock, so that a seeded test sees only its own draws whatever runs beside it.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 const F32: (Kind, Device) = (Kind::Float, Device::Cpu);
 const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
@@ -70,17 +76,20 @@ fn check_shapes(cfg: &BinaryMuseGanConfig) {
 
 #[test]
 fn tiny_networks_have_the_documented_shapes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     check_shapes(&BinaryMuseGanConfig::tiny());
 }
 
 #[test]
 fn chorale_networks_have_the_documented_shapes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     check_shapes(&BinaryMuseGanConfig::chorale());
 }
 
 /// The paper-sized networks at batch 2 (about a second on a loaded CPU).
 #[test]
 fn paper_networks_have_the_documented_shapes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(1);
     let cfg = BinaryMuseGanConfig::bmusegan();
     let vs = nn::VarStore::new(Device::Cpu);
@@ -126,6 +135,7 @@ fn paper_networks_have_the_documented_shapes() {
 /// tracks = 76 848.
 #[test]
 fn paper_parameter_counts_match_table_3() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let counts = |variant| {
         let cfg = BinaryMuseGanConfig {
             discriminator: variant,
@@ -144,6 +154,7 @@ fn paper_parameter_counts_match_table_3() {
 
 #[test]
 fn summary_lists_layers_with_shapes_and_serialises() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Inferred (not run) input and output shapes of each network.
     let s = summary(&BinaryMuseGanConfig::bmusegan()).unwrap();
     let shapes: Vec<_> = s
@@ -212,6 +223,7 @@ fn summary_lists_layers_with_shapes_and_serialises() {
 
 #[test]
 fn variables_have_pytorch_state_dict_names() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let cfg = BinaryMuseGanConfig::tiny();
@@ -241,6 +253,7 @@ fn variables_have_pytorch_state_dict_names() {
 
 #[test]
 fn dbn_output_is_exactly_binary_and_thresholds_at_zero() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(3);
     let x = Tensor::randn([1000], F32) * 3.0;
     let (b, p) = binary_neuron(&x, 1.7, BinaryNeuronKind::Dbn).unwrap();
@@ -272,6 +285,7 @@ fn straight_through_gradient_is_the_sigmoid_derivative() {
 /// standard error of the mean is 0.002).
 #[test]
 fn sbn_fires_with_the_sigmoid_probability() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(11);
     let logit = (0.25f64 / 0.75).ln();
     let x = Tensor::full([50_000], logit / 2.0, F64);
@@ -287,6 +301,7 @@ fn sbn_fires_with_the_sigmoid_probability() {
 
 #[test]
 fn refiner_slope_is_settable_and_checked() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let vs = nn::VarStore::new(Device::Cpu);
     let mut r = Refiner::new(&vs.root(), &BinaryMuseGanConfig::tiny()).unwrap();
     assert_eq!(r.slope(), 1.0);
@@ -348,6 +363,7 @@ fn onset_feature_differences_within_bars_and_keeps_drums_raw() {
 
 #[test]
 fn bad_shapes_are_errors_not_panics() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let mut cfg = BinaryMuseGanConfig::bmusegan();
@@ -399,6 +415,7 @@ fn bad_shapes_are_errors_not_panics() {
 /// parameters.
 #[test]
 fn discriminator_works_with_the_gradient_penalty() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(5);
     let cfg = BinaryMuseGanConfig::tiny();
     let vs = nn::VarStore::new(Device::Cpu);
@@ -421,6 +438,7 @@ fn discriminator_works_with_the_gradient_penalty() {
 /// the chorale preset's critic head is 512 / 4 = 128 channels wide and still gives one score.
 #[test]
 fn the_width_divisor_narrows_hidden_layers_only() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let quarter = BinaryMuseGanConfig::chorale();
     assert_eq!(quarter.width_divisor, 4);
     let full = BinaryMuseGanConfig {

@@ -2,11 +2,17 @@
 //! parameter counts worked from the layer tables, variable layouts, the latent split that
 //! `forward_long_t` documents, gradients.
 
+use std::sync::Mutex;
+
 use museroll_models::families::bmusegan::summary;
 use museroll_models::{
     BinaryMuseGanConfig, Discriminator, Error, Generator, GeneratorKind, LatentStructure, Refiner,
 };
 use tch::{nn, Device, Kind, Tensor};
+
+/// libtorch's random generator is global: the tests that draw from it (a seed, new variables)
+/// hold this lock, so that a seeded test sees only its own draws whatever runs beside it.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 const F32: (Kind, Device) = (Kind::Float, Device::Cpu);
 const F64: (Kind, Device) = (Kind::Double, Device::Cpu);
@@ -55,6 +61,7 @@ fn in_unit_interval(x: &Tensor) -> bool {
 
 #[test]
 fn tiny_structures_have_the_documented_shapes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(1);
     for structure in STRUCTURES {
         let cfg = tiny(structure);
@@ -84,6 +91,7 @@ fn tiny_structures_have_the_documented_shapes() {
 /// unchanged proposed discriminator.
 #[test]
 fn musegan_presets_generate_their_shapes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(2);
     for (cfg, shape) in [
         (BinaryMuseGanConfig::musegan(), [2, 5, 4, 48, 84]),
@@ -127,6 +135,7 @@ fn musegan_presets_generate_their_shapes() {
 /// G = 260 160 + 4 263 055 = 4 523 215.
 #[test]
 fn musegan_generator_parameter_count_matches_the_layer_tables() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = summary(&BinaryMuseGanConfig::musegan()).unwrap();
     let names: Vec<&str> = s.networks.iter().map(|n| n.network.as_str()).collect();
     assert_eq!(names, ["generator", "discriminator"], "no refiner");
@@ -180,6 +189,7 @@ fn musegan_generator_parameter_count_matches_the_layer_tables() {
 /// one; hybrid has all of them.
 #[test]
 fn composer_shares_one_bar_generator_and_jamming_has_one_per_track() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let layout = |structure| {
         let vs = nn::VarStore::new(Device::Cpu);
         Generator::new(&(vs.root() / "g"), &tiny(structure)).unwrap();
@@ -252,6 +262,7 @@ fn composer_shares_one_bar_generator_and_jamming_has_one_per_track() {
 /// A backward of the output sum reaches every generator variable, for every structure.
 #[test]
 fn gradients_reach_every_generator_variable() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(3);
     for structure in STRUCTURES {
         let vs = nn::VarStore::new(Device::Cpu);
@@ -288,6 +299,7 @@ fn phrase(x: &Tensor, p: i64, bars: i64) -> Tensor {
 /// `CHANGED` are changes, agreement within `SAME` is equality.
 #[test]
 fn long_pieces_split_the_latent_as_documented() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     const CHANGED: f64 = 1e-6;
     const SAME: f64 = 1e-12;
     let max_diff = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]);
@@ -363,6 +375,7 @@ fn long_pieces_split_the_latent_as_documented() {
 
 #[test]
 fn long_pieces_need_a_temporal_generator_and_the_right_shape() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(5);
     let vs = nn::VarStore::new(Device::Cpu);
     let g = Generator::new(&vs.root(), &BinaryMuseGanConfig::tiny()).unwrap();
@@ -417,6 +430,7 @@ fn long_pieces_need_a_temporal_generator_and_the_right_shape() {
 /// `museroll model --preset musegan` prints the temporal networks' layers.
 #[test]
 fn summary_text_shows_the_temporal_networks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let text = summary(&BinaryMuseGanConfig::tiny_hybrid())
         .unwrap()
         .to_string();
@@ -438,6 +452,7 @@ fn summary_text_shows_the_temporal_networks() {
 /// (a little more: the sigmoid is convex down there).
 #[test]
 fn output_biases_set_where_each_track_starts() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut configs: Vec<BinaryMuseGanConfig> = STRUCTURES.iter().map(|&s| tiny(s)).collect();
     configs.push(BinaryMuseGanConfig::tiny());
     let (sparse, dense) = (-4.0f64, 3.0f64);

@@ -2,9 +2,15 @@
 //! WGAN-GP penalty of a small conv3d critic, a gradient of a gradient, has the parameter gradients
 //! that finite differences of the penalty itself give (everything in f64).
 
+use std::sync::Mutex;
+
 use museroll_models::{device, gradient_penalty, DeviceChoice, Error};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
+
+/// libtorch's random generator is global: the tests that draw from it (a seed, new variables)
+/// hold this lock, so that a seeded test sees only its own draws whatever runs beside it.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 #[test]
 fn the_device_is_the_cpu_unless_libtorch_finds_cuda() {
@@ -53,6 +59,7 @@ impl Module for Critic {
 
 #[test]
 fn gradient_penalty_parameter_gradients_match_finite_differences() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(7);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let critic = Critic::new(&vs.root());
@@ -87,8 +94,10 @@ fn gradient_penalty_parameter_gradients_match_finite_differences() {
             continue;
         }
         let flat = var.view([-1]);
-        let last = flat.size()[0] - 1;
-        for i in [0, last] {
+        let n = flat.size()[0];
+        let mut largest: f64 = 0.0;
+        // Every element (16 + 2 + 54 = 72 in conv.weight, conv.bias and fc.weight).
+        for i in 0..n {
             let analytic = grad.view([-1]).double_value(&[i]);
             let w = flat.double_value(&[i]);
             let at = |value: f64| {
@@ -99,14 +108,15 @@ fn gradient_penalty_parameter_gradients_match_finite_differences() {
             };
             let numeric = (at(w + h) - at(w - h)) / (2.0 * h);
             at(w);
-            assert!(
-                analytic.abs() > 1e-4,
-                "{name}[{i}]: gradient {analytic} too small to test"
-            );
+            largest = largest.max(analytic.abs());
             assert!(
                 (analytic - numeric).abs() <= 1e-6 * analytic.abs().max(1.0),
                 "{name}[{i}]: autograd {analytic} vs finite differences {numeric}"
             );
         }
+        assert!(
+            largest > 1e-4,
+            "{name}: gradient {largest} too small to test"
+        );
     }
 }

@@ -156,6 +156,7 @@ mod tests {
 
     #[test]
     fn restore_checks_names_and_shapes() {
+        let _rng = crate::torch_rng();
         let vs = nn::VarStore::new(Device::Cpu);
         let w = vs.root().zeros("w", &[2]);
         let mut checkpoint = HashMap::new();

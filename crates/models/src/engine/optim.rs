@@ -210,6 +210,7 @@ mod tests {
     /// Three steps on a quadratic from the same start: this Adam and libtorch's agree.
     #[test]
     fn updates_equal_libtorchs_adam() {
+        let _rng = crate::torch_rng();
         let target = Tensor::from_slice(&[1.0f64, -2.0, 0.5]);
         let loss = |w: &Tensor| (w - &target).square().sum(Kind::Double) + w.sum(Kind::Double);
         let start = Tensor::from_slice(&[0.3f64, 0.1, -0.7]);

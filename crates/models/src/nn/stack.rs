@@ -723,6 +723,7 @@ mod tests {
     /// with TensorFlow's padding, and the parameters are counted.
     #[test]
     fn inferred_shapes_match_the_forward_pass() {
+        let _rng = crate::torch_rng();
         let vs = nn::VarStore::new(Device::Cpu);
         let blocks = [
             Block::dense(2 * 3 * 2 * 4).bn().act(Act::Relu),
@@ -769,6 +770,7 @@ mod tests {
     /// The matrix-product form of a kernel = stride transposed convolution equals libtorch's.
     #[test]
     fn tiling_tconv_equals_conv_transpose3d() {
+        let _rng = crate::torch_rng();
         tch::manual_seed(4);
         let f64 = (Kind::Double, Device::Cpu);
         let x = Tensor::randn([2, 3, 2, 4, 5], f64);
@@ -784,6 +786,7 @@ mod tests {
     /// channels-last input (the layout the other matrix-product layers produce).
     #[test]
     fn patch_conv_equals_conv3d() {
+        let _rng = crate::torch_rng();
         tch::manual_seed(5);
         let f64 = (Kind::Double, Device::Cpu);
         let x = Tensor::randn([2, 3, 4, 12, 24], f64);
@@ -805,6 +808,7 @@ mod tests {
     /// concatenation; another stack concatenates.
     #[test]
     fn forward_cat_equals_forward_of_the_concatenation() {
+        let _rng = crate::torch_rng();
         tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
         let f32 = (Kind::Float, Device::Cpu);
@@ -848,6 +852,7 @@ mod tests {
     /// `max(x, 0.2·x)`, also at 0.
     #[test]
     fn leaky_relu_equals_maximum_to_the_second_derivative() {
+        let _rng = crate::torch_rng();
         let x0 = Tensor::from_slice(&[-1.5f64, -0.0, 0.0, 0.25, 3.0]);
         let v = Tensor::from_slice(&[0.3f64, -0.7, 1.1, 2.0, -0.4]);
         let run = |f: &dyn Fn(&Tensor) -> Tensor| {
@@ -873,6 +878,7 @@ mod tests {
     /// The bar-wise 2-D form of a convolution with bar kernel 1 equals libtorch's `conv3d`.
     #[test]
     fn barwise_conv_equals_conv3d() {
+        let _rng = crate::torch_rng();
         tch::manual_seed(6);
         let f64 = (Kind::Double, Device::Cpu);
         let x = Tensor::randn([2, 3, 4, 12, 26], f64);
@@ -886,6 +892,7 @@ mod tests {
 
     #[test]
     fn a_kernel_that_does_not_tile_its_input_is_refused() {
+        let _rng = crate::torch_rng();
         let vs = nn::VarStore::new(Device::Cpu);
         let err = Stack::new(
             &vs.root(),
@@ -905,6 +912,7 @@ mod tests {
     /// The weights are N(0, 0.02²) truncated at 2σ.
     #[test]
     fn weights_are_truncated_normal() {
+        let _rng = crate::torch_rng();
         tch::manual_seed(2);
         let vs = nn::VarStore::new(Device::Cpu);
         let w = trunc_normal_var(&vs.root(), "w", &[100_000]).unwrap();

@@ -213,6 +213,7 @@ mod tests {
 
     #[test]
     fn every_preset_is_summarised_with_its_networks() {
+        let _rng = crate::torch_rng();
         for preset in &PRESETS {
             let s = BinaryMuseGan.summary(&(preset.section)().unwrap()).unwrap();
             let names: Vec<_> = s.networks.iter().map(|n| n.network.as_str()).collect();
