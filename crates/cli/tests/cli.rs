@@ -1375,7 +1375,7 @@ fn generate_plays_audio_and_chooses_checkpoints() {
     mids.sort();
     assert_eq!(mids.len(), 2, "{mids:?}");
     assert!(
-        stderr.contains(&format!("played {} MIDI files into .wav", mids.len())),
+        stderr.contains(&format!("played {} pieces into .wav", mids.len())),
         "{stderr}"
     );
     for mid in &mids {
