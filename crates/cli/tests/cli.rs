@@ -1141,6 +1141,12 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
 /// A finished tiny run in `dir/run`: [`tiny_dataset`] → `museroll train --preset tiny` for
 /// 2 + 1 steps.
 fn generate_tiny_run(dir: &Path) -> PathBuf {
+    trained_run(dir, "tiny")
+}
+
+/// A finished run of `preset` in `dir/run` on [`tiny_dataset`]: 2 + 1 steps, batch 2, one critic
+/// step, 4 evaluation samples, on one CPU thread.
+fn trained_run(dir: &Path, preset: &str) -> PathBuf {
     let data = tiny_dataset(dir);
     let out = dir.join("run");
     let train = run(&[
@@ -1150,7 +1156,7 @@ fn generate_tiny_run(dir: &Path) -> PathBuf {
         "--out".as_ref(),
         out.as_os_str(),
         "--preset".as_ref(),
-        "tiny".as_ref(),
+        preset.as_ref(),
         "--steps".as_ref(),
         "2".as_ref(),
         "--refiner-steps".as_ref(),
@@ -1501,36 +1507,7 @@ fn generate_plays_audio_and_chooses_checkpoints() {
 #[test]
 fn generate_makes_long_pieces_with_a_temporal_generator() {
     let dir = tempfile::tempdir().unwrap();
-    let data = tiny_dataset(dir.path());
-    let run_dir = dir.path().join("run");
-    let train = run(&[
-        "train".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--out".as_ref(),
-        run_dir.as_os_str(),
-        "--preset".as_ref(),
-        "tiny-hybrid".as_ref(),
-        "--steps".as_ref(),
-        "2".as_ref(),
-        "--refiner-steps".as_ref(),
-        "1".as_ref(),
-        "--batch".as_ref(),
-        "2".as_ref(),
-        "--n-critic".as_ref(),
-        "1".as_ref(),
-        "--set".as_ref(),
-        "eval_samples=4".as_ref(),
-        "--threads".as_ref(),
-        "1".as_ref(),
-        "--device".as_ref(),
-        "cpu".as_ref(),
-    ]);
-    assert!(
-        train.status.success(),
-        "{}",
-        String::from_utf8_lossy(&train.stderr)
-    );
+    let run_dir = trained_run(dir.path(), "tiny-hybrid");
     let generate = |out: &Path, extra: &[&str]| {
         let mut args: Vec<std::ffi::OsString> = vec![
             "generate".into(),
