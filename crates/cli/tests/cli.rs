@@ -1138,6 +1138,23 @@ fn train_writes_a_run_resumes_it_and_refuses_bad_settings() {
     assert_clean_failure(&out, "nowhere", "");
 }
 
+/// `museroll generate --run RUN --out OUT` on one CPU thread, with `extra` arguments.
+fn generate_from(run_dir: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "generate".into(),
+        "--run".into(),
+        run_dir.into(),
+        "--out".into(),
+        out.into(),
+        "--threads".into(),
+        "1".into(),
+        "--device".into(),
+        "cpu".into(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    run(&args)
+}
+
 /// A finished tiny run in `dir/run`: [`tiny_dataset`] → `museroll train --preset tiny` for
 /// 2 + 1 steps.
 fn generate_tiny_run(dir: &Path) -> PathBuf {
@@ -1184,21 +1201,7 @@ fn trained_run(dir: &Path, preset: &str) -> PathBuf {
 fn generate_writes_samples_and_refuses_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let run_dir = generate_tiny_run(dir.path());
-    let generate = |out: &Path, extra: &[&str]| {
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "generate".into(),
-            "--run".into(),
-            run_dir.clone().into(),
-            "--out".into(),
-            out.into(),
-            "--threads".into(),
-            "1".into(),
-            "--device".into(),
-            "cpu".into(),
-        ];
-        args.extend(extra.iter().map(Into::into));
-        run(&args)
-    };
+    let generate = |out: &Path, extra: &[&str]| generate_from(&run_dir, out, extra);
     let out = dir.path().join("gen");
     let ok = generate(
         &out,
@@ -1509,23 +1512,11 @@ fn generate_makes_long_pieces_with_a_temporal_generator() {
     let dir = tempfile::tempdir().unwrap();
     let run_dir = trained_run(dir.path(), "tiny-hybrid");
     let generate = |out: &Path, extra: &[&str]| {
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "generate".into(),
-            "--run".into(),
-            run_dir.clone().into(),
-            "--out".into(),
-            out.into(),
-            "--threads".into(),
-            "1".into(),
-            "--device".into(),
-            "cpu".into(),
-            "--n".into(),
-            "2".into(),
-            "--seed".into(),
-            "5".into(),
-        ];
-        args.extend(extra.iter().map(Into::into));
-        run(&args)
+        generate_from(
+            &run_dir,
+            out,
+            &[&["--n", "2", "--seed", "5"], extra].concat(),
+        )
     };
     let long = dir.path().join("long");
     let out = generate(&long, &["--bars", "5"]);
