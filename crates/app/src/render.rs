@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use museroll_core::synth::{self, Audio, RenderOptions, SoundFont};
 use museroll_core::venv;
-use museroll_core::{Multitrack, Resolution};
+use museroll_core::Resolution;
 use std::path::{Path, PathBuf};
 
 /// One file to play: what `museroll render` is asked.
@@ -41,13 +41,12 @@ pub fn render_file(request: &RenderRequest) -> Result<Rendered> {
     options.check()?;
     let (multitrack, _) = crate::music::read(&request.input, request.resolution)?;
     let (soundfont, soundfont_path) = soundfont(request.soundfont.as_deref())?;
-    let audio = render_to(
-        &[(&multitrack, &request.input, &request.output)],
-        &soundfont,
-        &soundfont_path,
-        &options,
-    )?
-    .remove(0);
+    // A synthesizer failure concerns the SoundFont; anything else (a piece too long), the input.
+    let audio = synth::render(&multitrack, &soundfont, &options).map_err(|e| match e {
+        museroll_core::Error::SoundFont(_) => e.in_file(&soundfont_path),
+        other => other.in_file(&request.input),
+    })?;
+    synth::write_wav(&request.output, &audio)?;
     Ok(Rendered {
         audio,
         soundfont: soundfont_path,
@@ -61,29 +60,4 @@ pub fn soundfont(path: Option<&Path>) -> Result<(SoundFont, PathBuf)> {
         None => venv::find(venv::search_roots(), venv::GM_SOUNDFONT).ok_or(Error::NoSoundFont)?,
     };
     Ok((SoundFont::open(&path)?, path))
-}
-
-/// Plays each multitrack (read from its input file) into its WAV file, all together (the
-/// library synthesizes every distinct note once, in parallel). Errors name their file.
-fn render_to(
-    jobs: &[(&Multitrack, &Path, &Path)],
-    soundfont: &SoundFont,
-    soundfont_path: &Path,
-    options: &RenderOptions,
-) -> Result<Vec<Audio>> {
-    let pieces: Vec<&Multitrack> = jobs.iter().map(|job| job.0).collect();
-    // A synthesizer failure concerns the SoundFont; anything else (a piece too long), the input.
-    let in_file = |e: museroll_core::Error, input: &Path| match e {
-        museroll_core::Error::SoundFont(_) => e.in_file(soundfont_path),
-        other => other.in_file(input),
-    };
-    let rendered = synth::render_many(&pieces, soundfont, options)
-        .map_err(|e| in_file(e, jobs.first().map_or(soundfont_path, |job| job.1)))?;
-    let mut audio = Vec::with_capacity(jobs.len());
-    for (&(_, input, output), result) in jobs.iter().zip(rendered) {
-        let result = result.map_err(|e| in_file(e, input))?;
-        synth::write_wav(output, &result)?;
-        audio.push(result);
-    }
-    Ok(audio)
 }
